@@ -1,0 +1,63 @@
+using HippoNode.Commands;
+
+namespace HippoNode;
+
+/// <summary>The hipponode command line: one verb per job.</summary>
+public static class Program
+{
+    /// <summary>Dispatches to the verb named by the first argument.</summary>
+    public static async Task<int> Main(string[] args)
+    {
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            PrintUsage(Console.Out);
+            return args.Length == 0 ? 2 : 0;
+        }
+        var rest = args[1..];
+        try
+        {
+            return args[0] switch
+            {
+                "dump" => DumpCommand.Run(rest, Console.Out, Console.Error),
+                _ => UnknownVerb(args[0]),
+            };
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled");
+            return 130;
+        }
+        catch (UsageException ex)
+        {
+            Console.Error.WriteLine($"hipponode {args[0]}: {ex.Message}");
+            return 2;
+        }
+        finally
+        {
+            await Console.Out.FlushAsync(cts.Token).ConfigureAwait(false);
+        }
+    }
+
+    private static int UnknownVerb(string verb)
+    {
+        Console.Error.WriteLine($"hipponode: unknown verb '{verb}'");
+        PrintUsage(Console.Error);
+        return 2;
+    }
+
+    private static void PrintUsage(TextWriter w)
+    {
+        w.WriteLine("usage: hipponode VERB [options]");
+        w.WriteLine();
+        w.WriteLine("  dump [--all] FILE...        print each DICOM file's data set (like dcmdump)");
+    }
+}
+
+/// <summary>A command line that does not fit its verb; reported with exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);
