@@ -110,7 +110,7 @@ public sealed class DicomFile
         var peek = src.Peek(6);
         var explicitMeta = peek.Length == 6 && ((DicomVR)((peek[4] << 8) | peek[5])).IsKnown();
         if (!explicitMeta) warnings.Add("File Meta Information is not Explicit VR; read as Implicit VR.");
-        var stopAfterGroup2 = DicomReadOptions.Default with { StopAtTag = new DicomTag(0x0003, 0x0000), LargeValueThreshold = long.MaxValue };
+        var stopAfterGroup2 = DicomReadOptions.Default with { OnlyGroup = 0x0002, LargeValueThreshold = long.MaxValue };
         new DicomParser(src, new DicomDatasetBuilder(meta), stopAfterGroup2, false).ParseTopLevel(explicitMeta);
         if (!meta.Contains(DicomTags.FileMetaInformationGroupLength)) warnings.Add("File Meta Information has no group length.");
     }
@@ -122,8 +122,8 @@ public sealed class DicomFile
         var groupLE = h[0] | (h[1] << 8);
         var groupBE = (h[0] << 8) | h[1];
         var vrKnown = ((DicomVR)((h[4] << 8) | h[5])).IsKnown();
-        if (groupLE is >= 0x0002 and <= 0x0010) return vrKnown ? DicomTransferSyntax.ExplicitVRLittleEndian : DicomTransferSyntax.ImplicitVRLittleEndian;
-        if (groupBE is >= 0x0002 and <= 0x0010 && vrKnown) return DicomTransferSyntax.ExplicitVRBigEndian;
+        if (groupLE is >= 0x0001 and <= 0x0010) return vrKnown ? DicomTransferSyntax.ExplicitVRLittleEndian : DicomTransferSyntax.ImplicitVRLittleEndian;
+        if (groupBE is >= 0x0001 and <= 0x0010 && vrKnown) return DicomTransferSyntax.ExplicitVRBigEndian;
         return null;
     }
 

@@ -59,7 +59,7 @@ internal sealed class DicomParser
                 ? new DicomTag((ushort)((head[0] << 8) | head[1]), (ushort)((head[2] << 8) | head[3]))
                 : new DicomTag((ushort)(head[0] | (head[1] << 8)), (ushort)(head[2] | (head[3] << 8)));
             // Stop before consuming anything, so the stream is left where the stopping element starts.
-            if (depth == 0 && _options.StopAtTag is { } stop && tag >= stop) return false;
+            if (depth == 0 && (_options.StopAtTag is { } stop && tag >= stop || _options.OnlyGroup is { } g && tag.Group != g)) return false;
             _src.Skip(4);
 
             if (tag.Group == 0xFFFE)

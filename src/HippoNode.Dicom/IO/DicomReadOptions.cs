@@ -12,6 +12,9 @@ public sealed record DicomReadOptions
     /// <summary>Top-level reading stops before the first tag at or above this one (e.g. PixelData for headers only).</summary>
     public DicomTag? StopAtTag { get; init; }
 
+    /// <summary>Top-level reading stops before the first element outside this group (File Meta Information: 0002).</summary>
+    internal ushort? OnlyGroup { get; init; }
+
     /// <summary>Deepest sequence nesting accepted; deeper input is malformed (and would exhaust the stack).</summary>
     public int MaxDepth { get; init; } = 64;
 }
