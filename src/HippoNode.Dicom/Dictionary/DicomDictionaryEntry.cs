@@ -3,7 +3,7 @@ namespace HippoNode.Dicom;
 /// <summary>One attribute of the data dictionary: tag, keyword, VR(s), VM and whether it is retired.</summary>
 /// <param name="Tag">The tag (for a range entry, its first tag).</param>
 /// <param name="Keyword">The DCMTK keyword, e.g. "PatientName"; retired ones keep DCMTK's "RETIRED_" prefix.</param>
-/// <param name="VR">The VR used to decode Implicit VR data (the first of <paramref name="AllowedVRs"/>).</param>
+/// <param name="VR">The VR DCMTK decodes Implicit VR data with: one of <paramref name="AllowedVRs"/>, or None for items and delimiters.</param>
 /// <param name="AllowedVRs">Every VR the standard allows for this attribute (US or SS, OB or OW, ...).</param>
 /// <param name="VM">Value multiplicity as the standard writes it ("1", "1-n", "3-3n").</param>
 /// <param name="IsRetired">True when the standard retired the attribute.</param>
