@@ -22,7 +22,7 @@ public sealed class DicomElement(DicomTag tag, DicomVR vr, IByteBuffer buffer) :
     /// <summary>Value length in bytes as stored (before padding to even length on write).</summary>
     public long Length => Buffer.Length;
 
-    /// <summary>Value multiplicity: backslash-separated parts for strings, value count for binary VRs, 1 for OB/OW/UN.</summary>
+    /// <summary>Value multiplicity: backslash-separated parts for strings (0 when only padding), value count for binary VRs, 1 for OB/OW/UN.</summary>
     public int ValueMultiplicity
     {
         get
@@ -30,8 +30,10 @@ public sealed class DicomElement(DicomTag tag, DicomVR vr, IByteBuffer buffer) :
             if (Length == 0) return 0;
             if (VR.IsString())
             {
-                if (VR.IsSingleValuedText()) return 1;
                 var span = Buffer.GetMemory().Span;
+                // Only padding (spaces, NULs) is an empty value: VM 0, as DCMTK reports it.
+                if (span.IndexOfAnyExcept((byte)' ', (byte)0) < 0) return 0;
+                if (VR.IsSingleValuedText()) return 1;
                 var n = 1;
                 foreach (var b in span) if (b == (byte)'\\') n++;
                 return n;

@@ -108,6 +108,33 @@ internal sealed class ByteSource
         }
     }
 
+    /// <summary>The unread rest of the input as a forward-only stream, buffered bytes first (for inflating a deflated data set
+    /// from any stream, seekable or not); this source must not be read afterwards.</summary>
+    public Stream RestAsStream() => new RestStream(this);
+
+    private sealed class RestStream(ByteSource src) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        public override int Read(Span<byte> buffer)
+        {
+            var buffered = src._len - src._pos;
+            if (buffered == 0) return src._stream.Read(buffer);
+            var n = Math.Min(buffered, buffer.Length);
+            src._buf.AsSpan(src._pos, n).CopyTo(buffer);
+            src._pos += n;
+            return n;
+        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     /// <summary>Skips <paramref name="count"/> bytes (seeks when it can); throws EndOfStreamException past the end.</summary>
     public void Skip(long count)
     {

@@ -64,7 +64,18 @@ public sealed class DicomFile
         {
             if (GuessSyntax(src.Peek(8)) is null)
                 throw new DicomParseException("Not a DICOM file: no 'DICM' prefix at offset 128 and no recognisable data element at offset 0", 0, null);
-            warnings.Add("No preamble and no File Meta Information; read as a bare data set.");
+            var first = src.Peek(2);
+            if (first.Length == 2 && first[0] == 0x02 && first[1] == 0x00)
+            {
+                // Group 0002 without preamble and 'DICM': still File Meta Information, and its Transfer Syntax UID
+                // says how the data set is encoded (DCMTK reads such files the same way).
+                warnings.Add("No preamble and no 'DICM' prefix; File Meta Information read from offset 0.");
+                ReadMeta(src, meta, warnings);
+            }
+            else
+            {
+                warnings.Add("No preamble and no File Meta Information; read as a bare data set.");
+            }
         }
 
         DicomTransferSyntax syntax;
@@ -84,12 +95,12 @@ public sealed class DicomFile
         var builder = new DicomDatasetBuilder(dataset);
         if (syntax.IsDeflated)
         {
-            stream.Position = src.Position;
-            using var inflate = new DeflateStream(stream, CompressionMode.Decompress, leaveOpen: true);
+            // Inflate what follows the meta information, bytes already buffered included: works on non-seekable streams too.
+            using var inflate = new DeflateStream(src.RestAsStream(), CompressionMode.Decompress, leaveOpen: true);
             var inner = new ByteSource(new BufferedStream(inflate, 64 * 1024));
             try
             {
-                new DicomParser(inner, builder, options, false).ParseTopLevel(true);
+                new DicomParser(inner, builder, options, false) { Warn = warnings.Add }.ParseTopLevel(true);
             }
             catch (InvalidDataException ex)
             {
@@ -98,7 +109,7 @@ public sealed class DicomFile
         }
         else
         {
-            new DicomParser(src, builder, options, syntax.IsBigEndian).ParseTopLevel(syntax.IsExplicitVR);
+            new DicomParser(src, builder, options, syntax.IsBigEndian) { Warn = warnings.Add }.ParseTopLevel(syntax.IsExplicitVR);
         }
         return new DicomFile(meta, dataset, syntax) { ReadWarnings = warnings };
     }
@@ -130,19 +141,24 @@ public sealed class DicomFile
     /// <summary>Builds group 0002 for a data set: version, SOP class and instance, transfer syntax, our implementation.</summary>
     public static DicomDataset CreateFileMetaInformation(DicomDataset dataset, DicomTransferSyntax syntax, string? sourceAeTitle = null)
     {
-        var sopClass = dataset.GetString(DicomTags.SOPClassUID) ?? "";
-        var sopInstance = dataset.GetString(DicomTags.SOPInstanceUID) ?? "";
         var meta = new DicomDataset();
         meta.AddOrUpdate(DicomTags.FileMetaInformationGroupLength, DicomVR.UL, 0u);
         meta.AddOrUpdate(DicomTags.FileMetaInformationVersion, DicomVR.OB, new byte[] { 0, 1 });
-        meta.AddOrUpdate(DicomTags.MediaStorageSOPClassUID, DicomVR.UI, sopClass);
-        meta.AddOrUpdate(DicomTags.MediaStorageSOPInstanceUID, DicomVR.UI, sopInstance);
-        meta.AddOrUpdate(DicomTags.TransferSyntaxUID, DicomVR.UI, syntax.Uid);
+        meta.AddOrUpdate(DicomTags.MediaStorageSOPClassUID, DicomVR.UI, RawValue(dataset, DicomTags.SOPClassUID));
+        meta.AddOrUpdate(DicomTags.MediaStorageSOPInstanceUID, DicomVR.UI, RawValue(dataset, DicomTags.SOPInstanceUID));
+        meta.AddOrUpdate(DicomTags.TransferSyntaxUID, DicomVR.UI, CheckedUid(syntax));
         meta.AddOrUpdate(DicomTags.ImplementationClassUID, DicomVR.UI, DicomUid.ImplementationClassUid);
         meta.AddOrUpdate(DicomTags.ImplementationVersionName, DicomVR.SH, DicomUid.ImplementationVersionName);
         if (!string.IsNullOrEmpty(sourceAeTitle)) meta.AddOrUpdate(DicomTags.SourceApplicationEntityTitle, DicomVR.AE, sourceAeTitle);
         return meta;
     }
+
+    private static ReadOnlyMemory<byte> RawValue(DicomDataset dataset, DicomTag tag) =>
+        dataset.GetItem(tag) is DicomElement e ? e.Buffer.GetMemory() : ReadOnlyMemory<byte>.Empty;
+
+    private static string CheckedUid(DicomTransferSyntax syntax) => System.Text.Ascii.IsValid(syntax.Uid)
+        ? syntax.Uid
+        : throw new DicomException($"Transfer syntax UID '{syntax.Uid}' is not a valid UID; it cannot be written.");
 
     /// <summary>Writes the file to a path (via a temporary file, so a crash never leaves half a file under the final name).</summary>
     public void Save(string path, DicomTransferSyntax? syntax = null, DicomWriteOptions? options = null)
@@ -171,10 +187,20 @@ public sealed class DicomFile
         var meta = FileMetaInformation.Clone();
         meta.AddOrUpdate(DicomTags.FileMetaInformationGroupLength, DicomVR.UL, 0u); // recomputed by the writer
         if (!meta.Contains(DicomTags.FileMetaInformationVersion)) meta.AddOrUpdate(DicomTags.FileMetaInformationVersion, DicomVR.OB, new byte[] { 0, 1 });
-        meta.AddOrUpdate(DicomTags.TransferSyntaxUID, DicomVR.UI, syntax.Uid);
-        if (!meta.Contains(DicomTags.MediaStorageSOPClassUID)) meta.AddOrUpdate(DicomTags.MediaStorageSOPClassUID, DicomVR.UI, Dataset.GetString(DicomTags.SOPClassUID) ?? "");
-        if (!meta.Contains(DicomTags.MediaStorageSOPInstanceUID)) meta.AddOrUpdate(DicomTags.MediaStorageSOPInstanceUID, DicomVR.UI, Dataset.GetString(DicomTags.SOPInstanceUID) ?? "");
+        meta.AddOrUpdate(DicomTags.TransferSyntaxUID, DicomVR.UI, CheckedUid(syntax));
+        // Copied as bytes: a UID as read may hold bytes the string setter would refuse, and the copy must not fail.
+        if (!meta.Contains(DicomTags.MediaStorageSOPClassUID)) meta.AddOrUpdate(DicomTags.MediaStorageSOPClassUID, DicomVR.UI, RawValue(Dataset, DicomTags.SOPClassUID));
+        if (!meta.Contains(DicomTags.MediaStorageSOPInstanceUID)) meta.AddOrUpdate(DicomTags.MediaStorageSOPInstanceUID, DicomVR.UI, RawValue(Dataset, DicomTags.SOPInstanceUID));
         if (!meta.Contains(DicomTags.ImplementationClassUID)) meta.AddOrUpdate(DicomTags.ImplementationClassUID, DicomVR.UI, DicomUid.ImplementationClassUid);
+
+        // Group 0002 belongs to the meta information only: left in the data set (a file whose meta ended early), a
+        // reader would take it for meta information, transfer syntax included, and misread the rest.
+        var body = Dataset;
+        if (Dataset.Any(i => i.Tag.Group == 0x0002))
+        {
+            body = Dataset.Clone();
+            body.RemoveAll(i => i.Tag.Group == 0x0002);
+        }
 
         var buffered = new BufferedStream(stream, 1 << 16);
         buffered.Write(new byte[128]);
@@ -186,12 +212,12 @@ public sealed class DicomFile
             using (var deflate = new DeflateStream(stream, CompressionLevel.Optimal, leaveOpen: true))
             using (var inner = new BufferedStream(deflate, 1 << 16))
             {
-                new DicomWriter(inner, syntax, options).WriteDataset(Dataset);
+                new DicomWriter(inner, syntax, options).WriteDataset(body);
             }
         }
         else
         {
-            new DicomWriter(buffered, syntax, options).WriteDataset(Dataset);
+            new DicomWriter(buffered, syntax, options).WriteDataset(body);
             buffered.Flush();
         }
         stream.Flush();

@@ -13,6 +13,9 @@ internal sealed class DicomParser
     private readonly IDicomReaderObserver _observer;
     private readonly DicomReadOptions _options;
     private readonly bool _bigEndian;
+    private DicomTag? _lastTag;      // the element or item last started, named when the data ends inside it
+    private long _lastOffset;
+    private DicomTag? _sequenceTag;  // the innermost open sequence
 
     public DicomParser(ByteSource source, IDicomReaderObserver observer, DicomReadOptions options, bool bigEndian)
     {
@@ -21,6 +24,9 @@ internal sealed class DicomParser
         _options = options;
         _bigEndian = bigEndian;
     }
+
+    /// <summary>Told about input that was read leniently (the caller's ReadWarnings).</summary>
+    public Action<string>? Warn { get; init; }
 
     /// <summary>Parses the whole (rest of the) stream as one data set.</summary>
     public void ParseTopLevel(bool explicitVR)
@@ -31,7 +37,7 @@ internal sealed class DicomParser
         }
         catch (EndOfStreamException ex)
         {
-            throw new DicomParseException("Unexpected end of data (truncated file)", _src.Position, null, ex);
+            throw new DicomParseException($"Unexpected end of data at byte offset {_src.Position} (truncated file)", _lastOffset, _lastTag, ex);
         }
     }
 
@@ -43,7 +49,7 @@ internal sealed class DicomParser
         {
             if (end is { } e && _src.Position >= e)
             {
-                if (_src.Position > e) throw new DicomParseException("Element runs past the end of its item", _src.Position, null);
+                if (_src.Position > e) throw new DicomParseException("Element runs past the end of its item", _src.Position, _sequenceTag);
                 return false;
             }
             if (end is null && !untilItemDelimiter && depth == 0 && _src.AtEnd) return false;
@@ -53,7 +59,7 @@ internal sealed class DicomParser
             if (head.Length < 4)
             {
                 if (head.Length == 0 && depth == 0 && !untilItemDelimiter) return false;
-                throw new DicomParseException("Unexpected end of data inside an element header (truncated file)", offset, null);
+                throw new DicomParseException("Unexpected end of data inside an element header (truncated file)", offset, depth > 0 ? _sequenceTag : null);
             }
             var tag = _bigEndian
                 ? new DicomTag((ushort)((head[0] << 8) | head[1]), (ushort)((head[2] << 8) | head[3]))
@@ -61,6 +67,8 @@ internal sealed class DicomParser
             // Stop before consuming anything, so the stream is left where the stopping element starts.
             if (depth == 0 && (_options.StopAtTag is { } stop && tag >= stop || _options.OnlyGroup is { } g && tag.Group != g)) return false;
             _src.Skip(4);
+            _lastTag = tag;
+            _lastOffset = offset;
 
             if (tag.Group == 0xFFFE)
             {
@@ -115,7 +123,9 @@ internal sealed class DicomParser
                 }
                 else if (vr is DicomVR.OB or DicomVR.OW)
                 {
-                    ParseFragments(tag, vr, depth, offset);
+                    // Encapsulated pixel data is OB (PS3.5 A.4); some writers say OW. Read as OB, as DCMTK does,
+                    // so that the file is written back conformant.
+                    ParseFragments(tag, DicomVR.OB, depth, offset);
                 }
                 else if (!explicitVR)
                 {
@@ -146,6 +156,8 @@ internal sealed class DicomParser
         if (depth + 1 > _options.MaxDepth)
             throw new DicomParseException($"Sequences nested deeper than {_options.MaxDepth} levels", offset, tag);
         _observer.OnBeginSequence(tag, end is null);
+        var outerSequence = _sequenceTag;
+        _sequenceTag = tag;
         while (true)
         {
             if (end is { } e)
@@ -154,6 +166,8 @@ internal sealed class DicomParser
                 if (_src.Position > e) throw new DicomParseException("Item runs past the end of its sequence", _src.Position, tag);
             }
             var itemOffset = _src.Position;
+            _lastTag = tag;
+            _lastOffset = itemOffset;
             var itemTag = ReadTag();
             var itemLength = _src.ReadUInt32(_bigEndian);
             if (itemTag == DicomTag.SequenceDelimitationItem)
@@ -172,12 +186,24 @@ internal sealed class DicomParser
             }
             else
             {
-                CheckFits(itemLength, end, itemOffset, tag, "Item length");
-                endedBySequenceDelimiter = ParseDataset(explicitVR, _src.Position + itemLength, untilItemDelimiter: false, depth + 1);
+                var itemEnd = _src.Position + itemLength;
+                if (end is { } sequenceEnd && itemEnd > sequenceEnd)
+                {
+                    // A stale item length overrunning its defined-length sequence (elements removed, length not
+                    // updated): the sequence's length bounds the item, as in DCMTK; its elements must still fit.
+                    Warn?.Invoke($"Item at byte offset {itemOffset} in {tag} claims {itemLength} bytes but its sequence ends after {sequenceEnd - _src.Position}; read up to the sequence end.");
+                    itemEnd = sequenceEnd;
+                }
+                else
+                {
+                    CheckFits(itemLength, end, itemOffset, tag, "Item length");
+                }
+                endedBySequenceDelimiter = ParseDataset(explicitVR, itemEnd, untilItemDelimiter: false, depth + 1);
             }
             _observer.OnEndItem();
             if (endedBySequenceDelimiter) break;
         }
+        _sequenceTag = outerSequence;
         _observer.OnEndSequence();
     }
 
@@ -187,6 +213,8 @@ internal sealed class DicomParser
         while (true)
         {
             var itemOffset = _src.Position;
+            _lastTag = tag;
+            _lastOffset = itemOffset;
             var itemTag = ReadTag();
             var itemLength = _src.ReadUInt32(_bigEndian);
             if (itemTag == DicomTag.SequenceDelimitationItem) break;

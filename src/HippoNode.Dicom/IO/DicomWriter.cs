@@ -63,8 +63,9 @@ public sealed class DicomWriter
             case DicomSequence sq:
             {
                 long n = HeaderLength(DicomVR.SQ);
-                foreach (var ds in sq.Items) n += 8 + DatasetLength(ds) + (_options.UndefinedLengthSequences ? 8 : 0);
-                return n + (_options.UndefinedLengthSequences ? 8 : 0);
+                var undefined = HasUndefinedLength(sq);
+                foreach (var ds in sq.Items) n += 8 + DatasetLength(ds) + (undefined ? 8 : 0);
+                return n + (undefined ? 8 : 0);
             }
             case DicomFragmentSequence fs:
             {
@@ -72,12 +73,22 @@ public sealed class DicomWriter
                 foreach (var f in fs.Fragments) n += 8 + Padded(f.Length);
                 return n + 8;
             }
+            case DicomElement { Tag.IsGroupLength: true }:
+                return HeaderLength(DicomVR.UL) + 4; // WriteDataset recomputes it as one UL, whatever was read
             case DicomElement e:
                 return HeaderLength(EncodedVR(e)) + Padded(e.Length);
             default:
                 throw new DicomException($"Unknown item type {item.GetType().Name}.");
         }
     }
+
+    /// <summary>
+    /// True when a sequence is written with undefined length: when the options say so, and always in Implicit VR for a
+    /// tag the dictionary does not know as SQ (private sequences): a reader cannot tell such a defined-length value from
+    /// bytes, while an undefined length is read as a sequence (PS3.5 7.5; DCMTK and we do).
+    /// </summary>
+    public bool HasUndefinedLength(DicomSequence sequence) =>
+        _options.UndefinedLengthSequences || (!_explicit && DicomDictionary.ImplicitVR(sequence.Tag) != DicomVR.SQ);
 
     private int HeaderLength(DicomVR vr) => !_explicit ? 8 : vr.HasLongLength() ? 12 : 8;
 
@@ -137,7 +148,7 @@ public sealed class DicomWriter
 
     private void WriteSequence(DicomSequence sq)
     {
-        var undefined = _options.UndefinedLengthSequences;
+        var undefined = HasUndefinedLength(sq);
         if (undefined) WriteHeader(sq.Tag, DicomVR.SQ, UndefinedLength);
         else WriteHeader(sq.Tag, DicomVR.SQ, checked((uint)(ItemLength(sq) - HeaderLength(DicomVR.SQ))));
         foreach (var ds in sq.Items)

@@ -174,12 +174,12 @@ public sealed class DicomDictionaryTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void DicomTagsFields_MatchDictionary()
+    public void DicomTagsProperties_MatchDictionary()
     {
-        var fields = typeof(DicomTags).GetFields(BindingFlags.Public | BindingFlags.Static)
-            .Where(f => f.FieldType == typeof(DicomTag))
+        var fields = typeof(DicomTags).GetProperties(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.PropertyType == typeof(DicomTag))
             .ToList();
-        Assert.True(fields.Count > 4000, $"only {fields.Count} DicomTags fields");
+        Assert.True(fields.Count > 4000, $"only {fields.Count} DicomTags properties");
         foreach (var f in fields)
         {
             var tag = (DicomTag)f.GetValue(null)!;
