@@ -184,6 +184,18 @@ public sealed class DicomDataset : IEnumerable<DicomItem>
     /// <summary>All values of a numeric element (binary VRs, or IS/DS parsed culture-invariantly); empty when absent or unparsable.</summary>
     public T[] GetValues<T>(DicomTag tag) where T : struct, INumber<T>
     {
+        try
+        {
+            return GetValuesChecked<T>(tag);
+        }
+        catch (OverflowException)
+        {
+            return []; // a value that T cannot hold is "not convertible", not a crash
+        }
+    }
+
+    private T[] GetValuesChecked<T>(DicomTag tag) where T : struct, INumber<T>
+    {
         if (GetItem(tag) is not DicomElement e || e.Length == 0) return [];
         if (e.VR is DicomVR.IS or DicomVR.DS)
         {
@@ -262,12 +274,16 @@ public sealed class DicomDataset : IEnumerable<DicomItem>
         return this;
     }
 
+    /// <summary>Sets raw bytes; without this overload a byte[] would bind to the numeric setter and be re-encoded one value per byte.</summary>
+    public DicomDataset AddOrUpdate(DicomTag tag, DicomVR vr, byte[] bytes) => AddOrUpdate(tag, vr, (ReadOnlyMemory<byte>)bytes);
+
     /// <summary>Formats a number as a DS value: invariant, at most 16 characters (PS3.5 Table 6.2-1).</summary>
     public static string FormatDecimalString(double value)
     {
         if (double.IsNaN(value) || double.IsInfinity(value)) throw new ArgumentOutOfRangeException(nameof(value), "DS cannot hold NaN or infinity.");
         var s = value.ToString("R", CultureInfo.InvariantCulture);
-        for (var precision = 16; s.Length > 16 && precision > 0; precision--)
+        // Rounding near double.MaxValue can round past it ("1.797693135E+308" reads back as infinity): go shorter then.
+        for (var precision = 16; precision > 0 && (s.Length > 16 || double.IsInfinity(double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture))); precision--)
             s = value.ToString("G" + precision.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         return s;
     }
@@ -294,7 +310,7 @@ public sealed class DicomDataset : IEnumerable<DicomItem>
         var s = GetString(tag);
         if (string.IsNullOrEmpty(s)) return null;
         var offset = TimeSpan.Zero;
-        var signAt = s.IndexOfAny(['+', '-'], 4);
+        var signAt = s.Length > 4 ? s.IndexOfAny(['+', '-'], 4) : -1;
         if (signAt > 0)
         {
             var z = s[signAt..];
@@ -304,8 +320,10 @@ public sealed class DicomDataset : IEnumerable<DicomItem>
             s = s[..signAt];
         }
         if (s.Length < 4 || !int.TryParse(s.AsSpan(0, 4), NumberStyles.None, CultureInfo.InvariantCulture, out var year)) return null;
-        var month = s.Length >= 6 ? int.Parse(s.AsSpan(4, 2), CultureInfo.InvariantCulture) : 1;
-        var day = s.Length >= 8 ? int.Parse(s.AsSpan(6, 2), CultureInfo.InvariantCulture) : 1;
+        var month = 1;
+        var day = 1;
+        if (s.Length >= 6 && !int.TryParse(s.AsSpan(4, 2), NumberStyles.None, CultureInfo.InvariantCulture, out month)) return null;
+        if (s.Length >= 8 && !int.TryParse(s.AsSpan(6, 2), NumberStyles.None, CultureInfo.InvariantCulture, out day)) return null;
         var time = s.Length > 8 ? ParseTime(s[8..]) : TimeOnly.MinValue;
         if (time is null) return null;
         try
