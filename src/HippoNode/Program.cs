@@ -25,6 +25,11 @@ public static class Program
             return args[0] switch
             {
                 "dump" => DumpCommand.Run(rest, Console.Out, Console.Error),
+                "echo" => await EchoCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
+                "store-scp" => await StoreScpCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
+                "send" => await SendCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
+                "dataset" => DatasetCommand.Run(rest, Console.Out, Console.Error),
+                "evaluate" => EvaluateCommand.Run(rest, Console.Out, Console.Error),
                 _ => UnknownVerb(args[0]),
             };
         }
@@ -56,6 +61,16 @@ public static class Program
         w.WriteLine("usage: hipponode VERB [options]");
         w.WriteLine();
         w.WriteLine("  dump [--all] FILE...        print each DICOM file's data set (like dcmdump)");
+        w.WriteLine("  echo HOST PORT --called AE [--calling AE]");
+        w.WriteLine("                              C-ECHO a DICOM peer (exit 0 when it answers success)");
+        w.WriteLine("  store-scp --port N --aet AE --out DIR");
+        w.WriteLine("                              receive C-STORE into DIR/<StudyInstanceUID>/<SOPInstanceUID>.dcm until Ctrl-C/SIGTERM");
+        w.WriteLine("  send HOST PORT --called AE [--calling AE] PATH...");
+        w.WriteLine("                              C-STORE files and folders (recursive); per-file status, exit 1 when any failed");
+        w.WriteLine("  dataset check DIR [--json OUT]   curation report of an MSD folder (imagesTr/, labelsTr/)");
+        w.WriteLine("  dataset split DIR [--seed N] [--test-fraction F] [--folds K] [--out FILE]   fixed seeded test/CV split");
+        w.WriteLine("  evaluate --images DIR --labels DIR --model DIR --json OUT [--cases LIST|split.json] [--save-labels DIR] [--provider cpu|cuda]");
+        w.WriteLine("                              Dice/Jaccard/sensitivity/specificity/volumes per case, ensemble and each member");
     }
 }
 

@@ -1,0 +1,37 @@
+using HippoNode.Bench;
+
+// Benchmarks, one verb each, one file per benchmark. Each prints its own numbers, ours against a peer (DCMTK)
+// measured in the same run, and returns a process exit code.
+//
+//   dotnet run -c Release --project bench/HippoNode.Bench -- parse [DIR] [--rounds N] [--no-dcmtk]
+//
+// To add a benchmark: write a static class with `public static int Run(string[] args)` in its own file and add
+// a case below (the network receive benchmark goes in as `receive`).
+var verb = args.Length > 0 ? args[0] : "";
+var rest = args.Length > 0 ? args[1..] : [];
+switch (verb)
+{
+    case "parse":
+        return ParseBenchmark.Run(rest);
+
+    case "receive":
+        return await ReceiveBenchmark.RunAsync(rest);
+
+    case "inference":
+        return InferenceBenchmark.Run(rest);
+
+    default:
+        Console.Error.WriteLine("""
+            usage: HippoNode.Bench <verb> [options]
+              parse [DIR] [--rounds N] [--no-dcmtk]
+                    read every file under DIR (default ../shared/data/TestVolumes) with our reader, pixel data
+                    included and every value touched, N rounds (default 5); run dcmdump on the same files; print
+                    MB/s for each and the ratio ours/dcmdump
+              receive [DIR] [--rounds N]
+                    storescu +sd +r of DIR into our SCP and into DCMTK storescp (defaults, and -pdu 65536), best of
+                    N rounds (default 3); MB/s, instances/s and the ratio ours/storescp
+              inference [--models DIR] [--data DIR] [--split FILE] [--threads N] [--warmup N] [--random-members N] [--provider cpu|cuda]
+                    ONNX Runtime time per volume (one member, whole ensemble), median over the split's test list
+            """);
+        return verb is "" or "-h" or "--help" ? 0 : 2;
+}

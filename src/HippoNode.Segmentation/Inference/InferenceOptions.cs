@@ -1,0 +1,56 @@
+using System.Globalization;
+
+namespace HippoNode.Segmentation.Inference;
+
+/// <summary>How ONNX Runtime runs the members: execution provider, device and threads.</summary>
+/// <remarks>
+/// The project ships the CPU build of ONNX Runtime. Selecting "cuda" needs the GPU build
+/// (Microsoft.ML.OnnxRuntime.Gpu) and a CUDA installation; without them loading fails with a message that says so.
+/// </remarks>
+public sealed class InferenceOptions
+{
+    /// <summary>The execution providers understood: "cpu" and "cuda".</summary>
+    public static IReadOnlyList<string> KnownProviders { get; } = ["cpu", "cuda"];
+
+    /// <summary>"cpu" (default) or "cuda".</summary>
+    public string ExecutionProvider { get; init; } = "cpu";
+
+    /// <summary>The GPU index for "cuda".</summary>
+    public int DeviceId { get; init; }
+
+    /// <summary>Threads inside one operator; 0 lets ONNX Runtime choose (one per physical core).</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>Verify each member's SHA-256 against model.json when it lists one.</summary>
+    public bool VerifyChecksums { get; init; } = true;
+
+    /// <summary>Options from HIPPONODE_EXECUTION_PROVIDER, HIPPONODE_DEVICE_ID and HIPPONODE_THREADS (each optional).</summary>
+    /// <exception cref="ArgumentException">A variable holds a value that is not understood.</exception>
+    public static InferenceOptions FromEnvironment()
+    {
+        var provider = Environment.GetEnvironmentVariable("HIPPONODE_EXECUTION_PROVIDER");
+        var device = Environment.GetEnvironmentVariable("HIPPONODE_DEVICE_ID");
+        var threads = Environment.GetEnvironmentVariable("HIPPONODE_THREADS");
+        var o = new InferenceOptions
+        {
+            ExecutionProvider = string.IsNullOrWhiteSpace(provider) ? "cpu" : provider.Trim().ToLowerInvariant(),
+            DeviceId = string.IsNullOrWhiteSpace(device) ? 0 : ParseInt(device, "HIPPONODE_DEVICE_ID"),
+            IntraOpThreads = string.IsNullOrWhiteSpace(threads) ? 0 : ParseInt(threads, "HIPPONODE_THREADS"),
+        };
+        o.Validate();
+        return o;
+    }
+
+    /// <summary>Throws when the provider is unknown or a count is negative.</summary>
+    /// <exception cref="ArgumentException">The problem, named.</exception>
+    public void Validate()
+    {
+        if (!KnownProviders.Contains(ExecutionProvider))
+            throw new ArgumentException($"unknown execution provider '{ExecutionProvider}' (expected {string.Join(" or ", KnownProviders)})");
+        if (DeviceId < 0) throw new ArgumentException($"device id must not be negative, got {DeviceId}");
+        if (IntraOpThreads < 0) throw new ArgumentException($"thread count must not be negative, got {IntraOpThreads}");
+    }
+
+    private static int ParseInt(string s, string name) =>
+        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"{name} '{s}' is not an integer");
+}
