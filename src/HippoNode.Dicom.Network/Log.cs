@@ -57,6 +57,12 @@ internal static partial class Log
     [LoggerMessage(1112, LogLevel.Warning, "Writing the received instance failed; answering {Status}")]
     public static partial void WriteFailed(ILogger logger, DicomStatus status, Exception exception);
 
+    [LoggerMessage(1113, LogLevel.Information, "Aborting the association: {Reason}")]
+    public static partial void LocalAbort(ILogger logger, string reason);
+
+    [LoggerMessage(1114, LogLevel.Debug, "Sending A-ABORT failed: {Message}")]
+    public static partial void AbortSendFailed(ILogger logger, string message);
+
     [LoggerMessage(1200, LogLevel.Debug, "Association to {Host}:{Port} ({Called}) established, {Accepted} of {Proposed} contexts accepted")]
     public static partial void ClientAssociated(ILogger logger, string host, int port, string called, int accepted, int proposed);
 

@@ -166,7 +166,7 @@ public sealed class DicomClientAssociation : IAsyncDisposable
         string? sopClass, sopInstance;
         try
         {
-            (header, sopClass, sopInstance) = ReadIdentity(path);
+            (header, sopClass, sopInstance) = await Task.Run(() => ReadIdentity(path), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is DicomException or IOException or UnauthorizedAccessException)
         {

@@ -32,11 +32,18 @@ public sealed class DicomClientOptions
     /// <summary>Where log messages go; none by default.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>True for an AE title PS3.5 allows: 1-16 characters of the default repertoire, no backslash or control character.</summary>
+    public static bool IsAeTitle(string? value)
+    {
+        var t = value?.Trim() ?? "";
+        return t.Length is > 0 and <= 16 && t.All(c => c is >= ' ' and <= '~' and not '\\');
+    }
+
     /// <summary>Throws when a setting cannot work.</summary>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(CallingAeTitle) || CallingAeTitle.Trim().Length > 16) throw new ArgumentException($"Calling AE title '{CallingAeTitle}' must be 1-16 characters");
-        if (string.IsNullOrWhiteSpace(CalledAeTitle) || CalledAeTitle.Trim().Length > 16) throw new ArgumentException($"Called AE title '{CalledAeTitle}' must be 1-16 characters");
+        if (!IsAeTitle(CallingAeTitle)) throw new ArgumentException($"Calling AE title '{CallingAeTitle}' must be 1-16 characters of the default repertoire, no backslash");
+        if (!IsAeTitle(CalledAeTitle)) throw new ArgumentException($"Called AE title '{CalledAeTitle}' must be 1-16 characters of the default repertoire, no backslash");
         if (MaxPduLength is > 0 and < 4096) throw new ArgumentException("Maximum PDU length below 4096 bytes");
     }
 }

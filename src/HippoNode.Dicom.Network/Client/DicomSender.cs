@@ -10,6 +10,25 @@ namespace HippoNode.Dicom.Network;
 /// </summary>
 public static class DicomSender
 {
+    private static (string? SopClass, DicomTransferSyntax? Syntax, string? Error) ReadSopClass(string path)
+    {
+        try
+        {
+            var header = DicomReader.ReadFileHeader(path);
+            var sopClass = header.FileMetaInformation.GetString(DicomTags.MediaStorageSOPClassUID);
+            if (string.IsNullOrEmpty(sopClass))
+            {
+                sopClass = DicomFile.Open(path, DicomReadOptions.Default with { StopAtTag = new DicomTag(0x0008, 0x0017) })
+                    .Dataset.GetString(DicomTags.SOPClassUID);
+            }
+            return string.IsNullOrEmpty(sopClass) ? (null, null, "The file has no SOP Class UID") : (sopClass, header.TransferSyntax, null);
+        }
+        catch (Exception ex) when (ex is DicomException or IOException or UnauthorizedAccessException)
+        {
+            return (null, null, "Not a readable DICOM file: " + ex.Message);
+        }
+    }
+
     /// <summary>At most this many contexts in one association (IDs are odd bytes).</summary>
     public const int MaxContextsPerAssociation = 128;
 
@@ -54,8 +73,9 @@ public static class DicomSender
     }
 
     /// <summary>
-    /// Sends every file to host:port and yields one result per file, in order. Unreadable files, files no context
-    /// was accepted for, and files left when an association ends early come back with an error instead of a status.
+    /// Sends every file to host:port and yields one result per file: unreadable files first (they are found while
+    /// the headers are read), then the others in the order given. Files no context was accepted for, and files left
+    /// when an association ends early, come back with an error instead of a status.
     /// </summary>
     public static async IAsyncEnumerable<DicomStoreResult> SendAsync(string host, int port, DicomClientOptions options,
         IEnumerable<string> files, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -64,24 +84,10 @@ public static class DicomSender
         foreach (var path in files)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string? error = null;
-            try
-            {
-                var header = DicomReader.ReadFileHeader(path);
-                var sopClass = header.FileMetaInformation.GetString(DicomTags.MediaStorageSOPClassUID);
-                if (string.IsNullOrEmpty(sopClass))
-                {
-                    sopClass = DicomFile.Open(path, DicomReadOptions.Default with { StopAtTag = new DicomTag(0x0008, 0x0017) })
-                        .Dataset.GetString(DicomTags.SOPClassUID);
-                }
-                if (string.IsNullOrEmpty(sopClass)) error = "The file has no SOP Class UID";
-                else readable.Add((path, sopClass, header.TransferSyntax));
-            }
-            catch (Exception ex) when (ex is DicomException or IOException or UnauthorizedAccessException)
-            {
-                error = "Not a readable DICOM file: " + ex.Message;
-            }
+            // The core reader is synchronous: headers are read on the thread pool, not on the caller's thread.
+            var (sopClass, syntax, error) = await Task.Run(() => ReadSopClass(path), cancellationToken).ConfigureAwait(false);
             if (error is not null) yield return new DicomStoreResult(path, null, null, error);
+            else readable.Add((path, sopClass!, syntax!));
         }
 
         // Batches of files whose contexts fit one association.

@@ -57,7 +57,7 @@ public sealed class DicomServerOptions
     /// <summary>Throws when a setting cannot work (empty or over-long AE title, no syntaxes, a tiny PDU size).</summary>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(AeTitle) || AeTitle.Trim().Length > 16) throw new ArgumentException($"AE title '{AeTitle}' must be 1-16 characters");
+        if (!DicomClientOptions.IsAeTitle(AeTitle)) throw new ArgumentException($"AE title '{AeTitle}' must be 1-16 characters of the default repertoire, no backslash");
         if (Port is < 0 or > 65535) throw new ArgumentException($"Port {Port} is out of range");
         if (TransferSyntaxPreference.Count == 0) throw new ArgumentException("No transfer syntax accepted");
         if (MaxPduLength < 4096) throw new ArgumentException("Maximum PDU length below 4096 bytes");

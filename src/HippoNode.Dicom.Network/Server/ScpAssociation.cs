@@ -66,8 +66,10 @@ internal sealed class ScpAssociation
         }
         catch (OperationCanceledException) when (serverToken.IsCancellationRequested)
         {
-            // The server stops: an A-ABORT tells the peer why the connection goes (Evt15, AA-1).
-            await LocalAbortAsync(CancellationToken.None).ConfigureAwait(false);
+            // The server stops: an A-ABORT tells the peer why the connection goes (Evt15, AA-1); the wait for its
+            // close is short (the cancelled token says so), so one slow peer cannot hold up the shutdown.
+            Log.LocalAbort(_logger, "the server is stopping");
+            await LocalAbortAsync(serverToken).ConfigureAwait(false);
         }
         finally
         {
@@ -403,10 +405,15 @@ internal sealed class ScpAssociation
             }
             _drained.TrySetResult();
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The read loop ends the association (abort, stop) and says so to the peer; nothing to add here.
+            _drained.TrySetCanceled(CancellationToken.None);
+        }
         catch (Exception ex)
         {
-            // The association is going (abort, timeout, closed connection): the read loop sees the closed transport.
-            if (ex is not (OperationCanceledException or DicomNetworkException)) Log.AssociationCrashed(_logger, _id, ex);
+            // A response could not be sent: the association is unusable; closing lets the read loop see it at once.
+            if (ex is not DicomNetworkException) Log.AssociationCrashed(_logger, _id, ex);
             _drained.TrySetCanceled(CancellationToken.None);
             _conn.Close();
         }
@@ -480,8 +487,9 @@ internal sealed class ScpAssociation
             await _conn.SendAsync(new AAbort(source, reason), TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
             await _conn.WaitForPeerCloseAsync(ct.IsCancellationRequested ? TimeSpan.FromSeconds(1) : _options.ArtimTimeout, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (DicomNetworkException)
+        catch (DicomNetworkException ex)
         {
+            Log.AbortSendFailed(_logger, ex.Message);
             _conn.Close(); // the peer is gone already
         }
     }

@@ -125,6 +125,18 @@ public class RobustnessTests
     }
 
     [Fact]
+    public async Task AssociateRq_ProtocolVersionWithoutBit0_RejectedByTheAcseProvider()
+    {
+        await using var scp = await ShortTimersAsync();
+        await using var peer = await RawPeer.ConnectAsync(scp.Port);
+        await peer.SendAsync(new AAssociateRq(scp.AeTitle, "RAWPEER", [MrContext], UserInformation.Ours(16384)) { ProtocolVersion = 2 });
+        var rj = Assert.IsType<AAssociateRj>(await peer.ReceiveAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(new AAssociateRj(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceProviderAcse, AssociateRejectReason.ProtocolVersionNotSupported), rj);
+        // AE-8 started ARTIM in Sta13: a requestor that does not close is closed on when it expires.
+        Assert.Null(await peer.ReceiveAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
     public async Task UnsupportedCommand_AnsweredUnrecognizedOperation_AssociationGoesOn()
     {
         await using var scp = await TestServer.StartAsync();
@@ -188,5 +200,36 @@ public class RobustnessTests
             }
             return DicomStatus.Success;
         }
+    }
+}
+
+/// <summary>Stopping the server and honouring small PDU limits.</summary>
+public class ServerLifecycleTests
+{
+    [Fact]
+    public async Task StopAsync_WithAnOpenAssociation_AbortsItAndReturnsPromptly()
+    {
+        var log = new ListLoggerFactory();
+        var scp = await TestServer.StartAsync(log: log);
+        var a = await DicomClientAssociation.ConnectAsync("127.0.0.1", scp.Port, TestHelpers.Client(), [PresentationContextProposal.Verification], CancellationToken.None);
+        var started = DateTime.UtcNow;
+        await scp.DisposeAsync();
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5));
+        var ex = await Assert.ThrowsAsync<DicomAssociationAbortedException>(() => a.EchoAsync(CancellationToken.None));
+        Assert.True(ex.Message.Contains("aborted", StringComparison.Ordinal), ex.Message + "\n" + string.Join("\n", log.Lines));
+        await a.DisposeAsync();
+    }
+
+    [SharedDataFact("storescu")]
+    public async Task SmallMaxPdu_BothScus_FragmentWithinIt()
+    {
+        // A PDU above our 4096-byte maximum would abort the association; every file arriving proves the fragmenting.
+        await using var scp = await TestServer.StartAsync(o => o.MaxPduLength = 4096);
+        var files = TestFiles.FilesUnder(Path.Combine(TestFiles.Study("Study2"), "14_HCropVolume")).Take(5).ToList();
+        var ours = await DicomSender.SendAsync("127.0.0.1", scp.Port, TestHelpers.Client(), files).ToListAsync();
+        Assert.All(ours, r => Assert.True(r.Succeeded, r.Error));
+        var dcmtk = await Processes.RunAsync("storescu", ["-aec", scp.AeTitle, "127.0.0.1", scp.Port.ToString(), .. files]);
+        Assert.True(dcmtk.ExitCode == 0, dcmtk.Output);
+        Assert.Equal(files.Count, scp.StoredFiles().Count);
     }
 }

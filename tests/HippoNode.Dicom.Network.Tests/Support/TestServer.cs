@@ -33,7 +33,7 @@ public sealed class TestServer : IAsyncDisposable
     public string AeTitle => Options.AeTitle;
 
     /// <summary>Starts a server; <paramref name="configure"/> adjusts the options, <paramref name="handler"/> replaces the file handler.</summary>
-    public static async Task<TestServer> StartAsync(Action<DicomServerOptions>? configure = null, IDicomStoreHandler? handler = null)
+    public static async Task<TestServer> StartAsync(Action<DicomServerOptions>? configure = null, IDicomStoreHandler? handler = null, ListLoggerFactory? log = null)
     {
         var root = TempDir.Create("scp");
         var options = new DicomServerOptions
@@ -47,7 +47,7 @@ public sealed class TestServer : IAsyncDisposable
         };
         configure?.Invoke(options);
         var files = handler is null ? new FileStoreHandler(root) : null;
-        var server = new DicomServer(options, handler ?? files!);
+        var server = new DicomServer(options, handler ?? files!, loggerFactory: log);
         await server.StartAsync(CancellationToken.None);
         return new TestServer(server, options, root, files);
     }
