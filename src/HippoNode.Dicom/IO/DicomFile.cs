@@ -46,8 +46,16 @@ public sealed class DicomFile
         options ??= DicomReadOptions.Default;
         var src = new ByteSource(stream, filePath);
         var warnings = new List<string>();
-        var meta = new DicomDataset();
+        var (meta, syntax) = ReadHeader(src, warnings);
+        var dataset = new DicomDataset();
+        ParseBody(src, syntax, new DicomDatasetBuilder(dataset), options, warnings.Add);
+        return new DicomFile(meta, dataset, syntax) { ReadWarnings = warnings };
+    }
 
+    /// <summary>Reads preamble and meta information (leniently, noting what it tolerated) and decides the transfer syntax.</summary>
+    internal static (DicomDataset Meta, DicomTransferSyntax Syntax) ReadHeader(ByteSource src, List<string> warnings)
+    {
+        var meta = new DicomDataset();
         var head = src.Peek(132);
         if (head.Length == 132 && head[128..132].SequenceEqual(Magic))
         {
@@ -78,40 +86,33 @@ public sealed class DicomFile
             }
         }
 
-        DicomTransferSyntax syntax;
         var tsUid = meta.GetString(DicomTags.TransferSyntaxUID);
-        if (!string.IsNullOrEmpty(tsUid))
-        {
-            syntax = DicomTransferSyntax.FromUid(tsUid);
-        }
-        else
-        {
-            syntax = GuessSyntax(src.Peek(8)) ?? DicomTransferSyntax.ExplicitVRLittleEndian;
-            if (meta.Count > 0) warnings.Add("File Meta Information has no Transfer Syntax UID.");
-            warnings.Add($"Transfer syntax guessed from the data: {syntax.Name}.");
-        }
+        if (!string.IsNullOrEmpty(tsUid)) return (meta, DicomTransferSyntax.FromUid(tsUid));
+        var syntax = GuessSyntax(src.Peek(8)) ?? DicomTransferSyntax.ExplicitVRLittleEndian;
+        if (meta.Count > 0) warnings.Add("File Meta Information has no Transfer Syntax UID.");
+        warnings.Add($"Transfer syntax guessed from the data: {syntax.Name}.");
+        return (meta, syntax);
+    }
 
-        var dataset = new DicomDataset();
-        var builder = new DicomDatasetBuilder(dataset);
-        if (syntax.IsDeflated)
+    /// <summary>Parses the rest of the source as a data set in <paramref name="syntax"/>, inflating deflated ones.</summary>
+    internal static void ParseBody(ByteSource src, DicomTransferSyntax syntax, IDicomReaderObserver observer, DicomReadOptions options, Action<string>? warn)
+    {
+        if (!syntax.IsDeflated)
         {
-            // Inflate what follows the meta information, bytes already buffered included: works on non-seekable streams too.
-            using var inflate = new DeflateStream(src.RestAsStream(), CompressionMode.Decompress, leaveOpen: true);
-            var inner = new ByteSource(new BufferedStream(inflate, 64 * 1024));
-            try
-            {
-                new DicomParser(inner, builder, options, false) { Warn = warnings.Add }.ParseTopLevel(true);
-            }
-            catch (InvalidDataException ex)
-            {
-                throw new DicomParseException("Deflated data set is corrupt: " + ex.Message, inner.Position, null, ex);
-            }
+            new DicomParser(src, observer, options, syntax.IsBigEndian) { Warn = warn }.ParseTopLevel(syntax.IsExplicitVR);
+            return;
         }
-        else
+        // Inflate what follows, bytes already buffered included: works on non-seekable streams too.
+        using var inflate = new DeflateStream(src.RestAsStream(), CompressionMode.Decompress, leaveOpen: true);
+        var inner = new ByteSource(new BufferedStream(inflate, 64 * 1024));
+        try
         {
-            new DicomParser(src, builder, options, syntax.IsBigEndian) { Warn = warnings.Add }.ParseTopLevel(syntax.IsExplicitVR);
+            new DicomParser(inner, observer, options, false) { Warn = warn }.ParseTopLevel(true);
         }
-        return new DicomFile(meta, dataset, syntax) { ReadWarnings = warnings };
+        catch (InvalidDataException ex)
+        {
+            throw new DicomParseException("Deflated data set is corrupt: " + ex.Message, inner.Position, null, ex);
+        }
     }
 
     private static void ReadMeta(ByteSource src, DicomDataset meta, List<string> warnings)
@@ -206,20 +207,8 @@ public sealed class DicomFile
         buffered.Write(new byte[128]);
         buffered.Write(Magic);
         new DicomWriter(buffered, DicomTransferSyntax.ExplicitVRLittleEndian).WriteDataset(meta);
-        if (syntax.IsDeflated)
-        {
-            buffered.Flush();
-            using (var deflate = new DeflateStream(stream, CompressionLevel.Optimal, leaveOpen: true))
-            using (var inner = new BufferedStream(deflate, 1 << 16))
-            {
-                new DicomWriter(inner, syntax, options).WriteDataset(body);
-            }
-        }
-        else
-        {
-            new DicomWriter(buffered, syntax, options).WriteDataset(body);
-            buffered.Flush();
-        }
+        buffered.Flush();
+        DicomDatasetWriter.Write(stream, body, syntax, options);
         stream.Flush();
     }
 

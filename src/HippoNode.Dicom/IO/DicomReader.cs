@@ -11,32 +11,12 @@ public sealed record DicomFileHeader(DicomDataset FileMetaInformation, DicomTran
 /// <summary>Data sets outside a Part 10 file: a data set alone in a given transfer syntax (network messages), and file headers only.</summary>
 public static class DicomReader
 {
-    private static readonly byte[] Magic = "DICM"u8.ToArray();
-
     /// <summary>Reads the rest of <paramref name="stream"/> as one data set encoded in <paramref name="syntax"/> (deflated syntaxes are inflated).</summary>
     /// <exception cref="DicomParseException">The bytes are not a well-formed data set in that syntax.</exception>
     public static DicomDataset ReadDataset(Stream stream, DicomTransferSyntax syntax, DicomReadOptions? options = null)
     {
-        options ??= DicomReadOptions.Default;
         var dataset = new DicomDataset();
-        var builder = new DicomDatasetBuilder(dataset);
-        if (syntax.IsDeflated)
-        {
-            using var inflate = new DeflateStream(stream, CompressionMode.Decompress, leaveOpen: true);
-            var inner = new ByteSource(new BufferedStream(inflate, 64 * 1024));
-            try
-            {
-                new DicomParser(inner, builder, options, false).ParseTopLevel(true);
-            }
-            catch (InvalidDataException ex)
-            {
-                throw new DicomParseException("Deflated data set is corrupt: " + ex.Message, inner.Position, null, ex);
-            }
-        }
-        else
-        {
-            new DicomParser(new ByteSource(stream), builder, options, syntax.IsBigEndian).ParseTopLevel(syntax.IsExplicitVR);
-        }
+        DicomFile.ParseBody(new ByteSource(stream), syntax, new DicomDatasetBuilder(dataset), options ?? DicomReadOptions.Default, warn: null);
         return dataset;
     }
 
@@ -62,37 +42,8 @@ public static class DicomReader
     {
         var src = new ByteSource(stream);
         var start = src.Position;
-        var meta = new DicomDataset();
-        var head = src.Peek(132);
-        if (head.Length == 132 && head[128..132].SequenceEqual(Magic))
-        {
-            src.Skip(132);
-            ReadMeta(src, meta);
-        }
-        else if (head.Length >= 4 && head[..4].SequenceEqual(Magic))
-        {
-            src.Skip(4);
-            ReadMeta(src, meta);
-        }
-        else if (DicomFile.GuessSyntax(src.Peek(8)) is null)
-        {
-            throw new DicomParseException("Not a DICOM file: no 'DICM' prefix at offset 128 and no recognisable data element at offset 0", 0, null);
-        }
-
-        var tsUid = meta.GetString(DicomTags.TransferSyntaxUID);
-        var syntax = !string.IsNullOrEmpty(tsUid)
-            ? DicomTransferSyntax.FromUid(tsUid)
-            : DicomFile.GuessSyntax(src.Peek(8)) ?? DicomTransferSyntax.ExplicitVRLittleEndian;
+        var (meta, syntax) = DicomFile.ReadHeader(src, []);
         return new DicomFileHeader(meta, syntax, src.Position - start);
-    }
-
-    private static void ReadMeta(ByteSource src, DicomDataset meta)
-    {
-        // Same rule as DicomFile: group 0002 ends where the group number changes, whatever its group length says.
-        var peek = src.Peek(6);
-        var explicitMeta = peek.Length == 6 && ((DicomVR)((peek[4] << 8) | peek[5])).IsKnown();
-        var onlyGroup2 = DicomReadOptions.Default with { OnlyGroup = 0x0002, LargeValueThreshold = long.MaxValue };
-        new DicomParser(src, new DicomDatasetBuilder(meta), onlyGroup2, false).ParseTopLevel(explicitMeta);
     }
 }
 
