@@ -1,0 +1,189 @@
+using HippoNode.Dicom;
+
+namespace HippoNode.Reporting;
+
+/// <summary>Builds the TID 1500 Measurement Report (Comprehensive SR) of the findings, referring to the SEG's segments.</summary>
+/// <remarks>
+/// Tree: Imaging Measurement Report (DCM 126000) with Language (TID 1204), a device observer (TID 1002/1004), Procedure
+/// reported, the Image Library (TID 1600) of the source slices, Imaging Measurements (DCM 126010) holding one TID 1411
+/// Volumetric ROI group per segment (Referenced Segment into the SEG, source series, volume in mm3, algorithm TID 4019)
+/// and one TID 1501 group for the whole hippocampus with the ensemble agreement, its threshold and its flag (private
+/// 99HIPPONODE concepts, UCUM "1"), and Qualitative Evaluations (UMLS C0034375) holding the not-for-diagnostic-use text.
+/// Comprehensive SR (not Enhanced) because that is what dcmqi writes for TID 1500 and what dciodvfy and OHIF read.
+/// </remarks>
+public static class MeasurementReportWriter
+{
+    /// <summary>Builds the SR data set; <paramref name="segmentation"/> is the SEG from <see cref="SegmentationWriter.Create"/>.</summary>
+    public static DicomDataset Create(StudyFindings findings, DicomDataset segmentation, ReportingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(segmentation);
+        var o = ResultObject.Create(findings, options, DicomUid.ComprehensiveSRStorage, "SR",
+            options.ReportSeriesNumber, options.ReportSeriesDescription);
+        var ds = o.Dataset;
+        var source = ResultObject.Source(findings);
+        var sourceSeries = source.GetString(DicomTags.SeriesInstanceUID) ?? throw new ArgumentException("The source has no Series Instance UID.", nameof(findings));
+        var segSopInstance = segmentation.GetString(DicomTags.SOPInstanceUID) ?? throw new ArgumentException("The SEG has no SOP Instance UID.", nameof(segmentation));
+        var segSeries = segmentation.GetString(DicomTags.SeriesInstanceUID) ?? throw new ArgumentException("The SEG has no Series Instance UID.", nameof(segmentation));
+        var studyUid = source.GetString(DicomTags.StudyInstanceUID)!;
+
+        // SR Document Series: type 2 sequence, empty.
+        ds.Add(new DicomSequence(DicomTags.ReferencedPerformedProcedureStepSequence));
+
+        // SR Document General
+        ds.AddOrUpdate(DicomTags.CompletionFlag, DicomVR.CS, "COMPLETE");     // every measurement the analysis makes is here
+        ds.AddOrUpdate(DicomTags.VerificationFlag, DicomVR.CS, "UNVERIFIED"); // no person has attested it
+        ds.Add(new DicomSequence(DicomTags.PerformedProcedureCodeSequence));  // type 2, empty
+        ds.AddOrUpdate(DicomTags.CurrentRequestedProcedureEvidenceSequence, new DicomDataset()
+            .AddOrUpdate(DicomTags.StudyInstanceUID, DicomVR.UI, studyUid)
+            .AddOrUpdate(DicomTags.ReferencedSeriesSequence,
+                new DicomDataset()
+                    .AddOrUpdate(DicomTags.SeriesInstanceUID, DicomVR.UI, sourceSeries)
+                    .AddOrUpdate(DicomTags.ReferencedSOPSequence, findings.SourceSlices.Select(s =>
+                    {
+                        var (c, i) = ResultObject.Identity(s);
+                        return ResultObject.SopReference(c, i);
+                    }).ToArray()),
+                new DicomDataset()
+                    .AddOrUpdate(DicomTags.SeriesInstanceUID, DicomVR.UI, segSeries)
+                    .AddOrUpdate(DicomTags.ReferencedSOPSequence, ResultObject.SopReference(DicomUid.SegmentationStorage, segSopInstance))));
+
+        // SOP Common: the private coding scheme is declared (PS3.3 C.12.1.1.2).
+        var scheme = new DicomDataset().AddOrUpdate(DicomTags.CodingSchemeDesignator, DicomVR.SH, Codes.HippoNodeScheme);
+        o.Text(scheme, DicomTags.CodingSchemeName, DicomVR.ST, "HippoNode local concepts");
+        o.Text(scheme, DicomTags.CodingSchemeResponsibleOrganization, DicomVR.ST, options.Manufacturer);
+        ds.AddOrUpdate(DicomTags.CodingSchemeIdentificationSequence, scheme);
+
+        // SR Document Content: the root container and its template.
+        var sr = new SrBuilder(o);
+        ds.AddOrUpdate(DicomTags.ValueType, DicomVR.CS, "CONTAINER");
+        ds.AddOrUpdate(DicomTags.ConceptNameCodeSequence, o.Code(Codes.ImagingMeasurementReport));
+        ds.AddOrUpdate(DicomTags.ContinuityOfContent, DicomVR.CS, "SEPARATE");
+        ds.AddOrUpdate(DicomTags.ContentTemplateSequence, new DicomDataset()
+            .AddOrUpdate(DicomTags.MappingResource, DicomVR.CS, "DCMR")
+            .AddOrUpdate(DicomTags.TemplateIdentifier, DicomVR.CS, "1500"));
+
+        var root = new List<DicomDataset>
+        {
+            sr.Code("HAS CONCEPT MOD", Codes.LanguageOfContent, Codes.EnglishUs),
+            sr.Code("HAS OBS CONTEXT", Codes.ObserverType, Codes.Device),
+            sr.Uid("HAS OBS CONTEXT", Codes.DeviceObserverUid, options.DeviceObserverUid),
+            sr.Text("HAS OBS CONTEXT", Codes.DeviceObserverName, options.DeviceObserverName),
+            sr.Text("HAS OBS CONTEXT", Codes.DeviceObserverManufacturer, options.Manufacturer),
+            sr.Text("HAS OBS CONTEXT", Codes.DeviceObserverModelName, options.ManufacturerModelName),
+        };
+        if (options.DeviceSerialNumber is { Length: > 0 } serial) root.Add(sr.Text("HAS OBS CONTEXT", Codes.DeviceObserverSerialNumber, serial));
+        root.Add(sr.Code("HAS CONCEPT MOD", Codes.ProcedureReported, Codes.MrBrain));
+        root.Add(sr.Container("CONTAINS", Codes.ImageLibrary,
+            sr.Container("CONTAINS", Codes.ImageLibraryGroup, findings.SourceSlices.Select(s =>
+            {
+                var (c, i) = ResultObject.Identity(s);
+                return sr.Image("CONTAINS", null, c, i, null);
+            }).ToArray())));
+
+        var measurements = new List<DicomDataset>(AlgorithmItems(sr, findings.Algorithm));
+        var trackingRoot = DicomUid.Generate();
+        foreach (var seg in findings.Segments)
+        {
+            var group = new List<DicomDataset>
+            {
+                sr.Text("HAS OBS CONTEXT", Codes.TrackingIdentifier, seg.Label),
+                sr.Uid("HAS OBS CONTEXT", Codes.TrackingUniqueIdentifier, DicomUid.Generate()),
+                sr.Code("CONTAINS", Codes.FindingCategory, seg.Category),
+                sr.Code("CONTAINS", Codes.Finding, seg.Type),
+                sr.Image("CONTAINS", Codes.ReferencedSegment, DicomUid.SegmentationStorage, segSopInstance, seg.Number),
+                sr.Uid("CONTAINS", Codes.SourceSeriesForSegmentation, sourceSeries),
+                sr.Code("HAS CONCEPT MOD", Codes.MeasurementMethod, Codes.SumOfSegmentedVoxelVolumes),
+                FindingSite(sr, seg),
+            };
+            group.AddRange(AlgorithmItems(sr, findings.Algorithm));
+            group.Add(sr.Num("CONTAINS", Codes.Volume, seg.VolumeMm3, Codes.CubicMillimeter));
+            measurements.Add(sr.Container("CONTAINS", Codes.MeasurementGroup, [.. group]));
+        }
+
+        // The whole structure and the quality figures: a TID 1501 group (no single segment to point at).
+        var whole = findings.Segments.Sum(s => s.VolumeMm3);
+        var wholeGroup = new List<DicomDataset>
+        {
+            sr.Text("HAS OBS CONTEXT", Codes.TrackingIdentifier, "whole hippocampus"),
+            sr.Uid("HAS OBS CONTEXT", Codes.TrackingUniqueIdentifier, trackingRoot),
+            sr.Code("CONTAINS", Codes.FindingCategory, Codes.AnatomicalStructure),
+            sr.Code("CONTAINS", Codes.Finding, Codes.Hippocampus),
+            sr.Code("HAS CONCEPT MOD", Codes.MeasurementMethod, Codes.SumOfSegmentedVoxelVolumes),
+            sr.Code("HAS CONCEPT MOD", Codes.FindingSite, Codes.Hippocampus),
+        };
+        wholeGroup.AddRange(AlgorithmItems(sr, findings.Algorithm));
+        wholeGroup.Add(sr.Num("CONTAINS", Codes.Volume, whole, Codes.CubicMillimeter));
+        wholeGroup.Add(sr.Num("CONTAINS", Codes.EnsembleAgreement, findings.Quality.Agreement, Codes.NoUnits));
+        wholeGroup.Add(sr.Num("CONTAINS", Codes.AgreementThreshold, findings.Quality.Threshold, Codes.NoUnits));
+        wholeGroup.Add(sr.Code("CONTAINS", Codes.LowAgreementFlag, findings.Quality.Flagged ? Codes.Yes : Codes.No));
+        measurements.Add(sr.Container("CONTAINS", Codes.MeasurementGroup, [.. wholeGroup]));
+
+        root.Add(sr.Container("CONTAINS", Codes.ImagingMeasurements, [.. measurements]));
+        root.Add(sr.Container("CONTAINS", Codes.QualitativeEvaluations,
+            sr.Text("CONTAINS", Codes.UsageStatement, options.Disclaimer)));
+        ds.AddOrUpdate(DicomTags.ContentSequence, [.. root]);
+        return ds;
+    }
+
+    private static DicomDataset[] AlgorithmItems(SrBuilder sr, AlgorithmInfo a) =>
+    [
+        sr.Text("HAS CONCEPT MOD", Codes.AlgorithmName, a.Name),
+        sr.Text("HAS CONCEPT MOD", Codes.AlgorithmVersion, a.Version),
+    ];
+
+    private static DicomDataset FindingSite(SrBuilder sr, SegmentFinding seg)
+    {
+        var site = sr.Code("HAS CONCEPT MOD", Codes.FindingSite, seg.Type);
+        if (seg.TypeModifier is { } modifier)
+            site.AddOrUpdate(DicomTags.ContentSequence, sr.Code("HAS CONCEPT MOD", Codes.TopographicalModifier, modifier));
+        return site;
+    }
+
+    /// <summary>Content items (PS3.3 C.17.3): relationship, value type, concept name and the value of each type.</summary>
+    private sealed class SrBuilder(ResultObject o)
+    {
+        public DicomDataset Item(string relationship, string valueType, CodedConcept? name)
+        {
+            var item = new DicomDataset()
+                .AddOrUpdate(DicomTags.RelationshipType, DicomVR.CS, relationship)
+                .AddOrUpdate(DicomTags.ValueType, DicomVR.CS, valueType);
+            if (name is not null) item.AddOrUpdate(DicomTags.ConceptNameCodeSequence, o.Code(name));
+            return item;
+        }
+
+        public DicomDataset Container(string relationship, CodedConcept name, params DicomDataset[] children)
+        {
+            var item = Item(relationship, "CONTAINER", name).AddOrUpdate(DicomTags.ContinuityOfContent, DicomVR.CS, "SEPARATE");
+            if (children.Length > 0) item.AddOrUpdate(DicomTags.ContentSequence, children);
+            return item;
+        }
+
+        public DicomDataset Code(string relationship, CodedConcept name, CodedConcept value) =>
+            Item(relationship, "CODE", name).AddOrUpdate(DicomTags.ConceptCodeSequence, o.Code(value));
+
+        public DicomDataset Text(string relationship, CodedConcept name, string value) =>
+            o.Text(Item(relationship, "TEXT", name), DicomTags.TextValue, DicomVR.UT, value);
+
+        public DicomDataset Uid(string relationship, CodedConcept name, string uid) =>
+            Item(relationship, "UIDREF", name).AddOrUpdate(DicomTags.UID, DicomVR.UI, uid);
+
+        public DicomDataset Num(string relationship, CodedConcept name, double value, CodedConcept units)
+        {
+            var measured = new DicomDataset()
+                .AddOrUpdate(DicomTags.MeasurementUnitsCodeSequence, o.Code(units))
+                .AddOrUpdate(DicomTags.NumericValue, DicomVR.DS, value);
+            // DS holds 16 characters: the exact double goes along when the text cannot carry it (PS3.3 C.18.1).
+            if (!double.TryParse(measured.GetString(DicomTags.NumericValue), System.Globalization.NumberStyles.Float,
+                    System.Globalization.CultureInfo.InvariantCulture, out var back) || back != value)
+                measured.AddOrUpdate(DicomTags.FloatingPointValue, DicomVR.FD, value);
+            return Item(relationship, "NUM", name).AddOrUpdate(DicomTags.MeasuredValueSequence, measured);
+        }
+
+        public DicomDataset Image(string relationship, CodedConcept? name, string sopClass, string sopInstance, int? segmentNumber)
+        {
+            var reference = ResultObject.SopReference(sopClass, sopInstance);
+            if (segmentNumber is { } n) reference.AddOrUpdate(DicomTags.ReferencedSegmentNumber, DicomVR.US, (ushort)n);
+            return Item(relationship, "IMAGE", name).AddOrUpdate(DicomTags.ReferencedSOPSequence, reference);
+        }
+    }
+}
