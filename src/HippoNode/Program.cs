@@ -30,6 +30,7 @@ public static class Program
                 "send" => await SendCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "dataset" => DatasetCommand.Run(rest, Console.Out, Console.Error),
                 "evaluate" => EvaluateCommand.Run(rest, Console.Out, Console.Error),
+                "analyze" => await AnalyzeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 _ => UnknownVerb(args[0]),
             };
         }
@@ -71,6 +72,8 @@ public static class Program
         w.WriteLine("  dataset split DIR [--seed N] [--test-fraction F] [--folds K] [--out FILE]   fixed seeded test/CV split");
         w.WriteLine("  evaluate --images DIR --labels DIR --model DIR --json OUT [--cases LIST|split.json] [--save-labels DIR] [--provider cpu|cuda]");
         w.WriteLine("                              Dice/Jaccard/sensitivity/specificity/volumes per case, ensemble and each member");
+        w.WriteLine("  analyze STUDY_DIR --out DIR [--model DIR] [--rules FILE] [--agreement-threshold X] [--provider cpu|cuda]");
+        w.WriteLine("                              choose the series, segment it, write seg.dcm, sr.dcm, sc.dcm, result.json; exit 3: no eligible series");
     }
 }
 
