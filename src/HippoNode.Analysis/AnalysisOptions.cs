@@ -1,4 +1,5 @@
 using HippoNode.Analysis.Selection;
+using HippoNode.Reporting;
 using HippoNode.Segmentation.Inference;
 using HippoNode.Segmentation.Model;
 
@@ -13,8 +14,8 @@ public sealed class AnalysisOptions
     /// <summary>Environment variable that overrides the default model folder.</summary>
     public const string ModelFolderVariable = "HIPPONODE_MODEL_DIR";
 
-    /// <summary>The default UID root: "2.25", UUID-derived UIDs (PS3.5 §B.2), which need no registered organisation root.</summary>
-    public const string DefaultUidRoot = "2.25";
+    /// <summary>The root of every UID the outputs create: "2.25", UUID-derived UIDs (PS3.5 §B.2), which need no registered organisation root.</summary>
+    public const string OutputUidRoot = "2.25";
 
     /// <summary>The series selection rules (default: the shipped Rules/hippocampus-rules.json).</summary>
     public SelectionRules Rules { get; init; } = SelectionRules.Default;
@@ -32,8 +33,8 @@ public sealed class AnalysisOptions
     /// <remarks>The model sees voxels in the closest canonical order without resampling; past this angle that stops being a fair approximation of its training data.</remarks>
     public double MaxObliquityDegrees { get; init; } = 20;
 
-    /// <summary>The root for every UID the outputs create; default <see cref="DefaultUidRoot"/>.</summary>
-    public string UidRoot { get; init; } = DefaultUidRoot;
+    /// <summary>What the SEG, SR and SC say about their maker and series (HippoNode.Reporting).</summary>
+    public ReportingOptions Reporting { get; init; } = new();
 
     /// <summary>The clock for Content Date/Time and result.json.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
@@ -61,8 +62,7 @@ public sealed class AnalysisOptions
         if (string.IsNullOrWhiteSpace(ModelFolder)) throw new ArgumentException("ModelFolder must not be empty");
         if (!(AgreementThreshold is >= 0 and <= 1)) throw new ArgumentException($"AgreementThreshold must lie in [0, 1], is {AgreementThreshold}");
         if (!(MaxObliquityDegrees is >= 0 and <= 90)) throw new ArgumentException($"MaxObliquityDegrees must lie in [0, 90], is {MaxObliquityDegrees}");
-        // A root plus ".<suffix>" must leave room in 64 characters; 2.25 UUID UIDs are up to 44 characters.
-        if (!HippoNode.Dicom.DicomUid.IsValid(UidRoot) || UidRoot.Length > 24) throw new ArgumentException($"UidRoot '{UidRoot}' is not a valid UID root of at most 24 characters");
+        ArgumentNullException.ThrowIfNull(Reporting);
         Inference.Validate();
     }
 }

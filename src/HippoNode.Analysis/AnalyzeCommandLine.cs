@@ -19,7 +19,7 @@ public sealed class AnalyzeCommandLine
     /// <summary>The verb's usage text.</summary>
     public const string Usage =
         "usage: hipponode analyze STUDY_DIR --out DIR [--model DIR] [--rules FILE] [--agreement-threshold X]\n" +
-        "                         [--max-obliquity DEGREES] [--uid-root ROOT] [--provider cpu|cuda]\n" +
+        "                         [--max-obliquity DEGREES] [--provider cpu|cuda]\n" +
         "  exit 0: seg.dcm, sr.dcm, sc.dcm and result.json written; 3: no eligible series (result.json only); 1: analysis failed";
 
     /// <summary>The study folder.</summary>
@@ -40,9 +40,6 @@ public sealed class AnalyzeCommandLine
     /// <summary>--max-obliquity, or null for the default.</summary>
     public double? MaxObliquityDegrees { get; init; }
 
-    /// <summary>--uid-root, or null for the default.</summary>
-    public string? UidRoot { get; init; }
-
     /// <summary>--provider, or null for the environment's (HIPPONODE_EXECUTION_PROVIDER) or CPU.</summary>
     public string? Provider { get; init; }
 
@@ -50,7 +47,7 @@ public sealed class AnalyzeCommandLine
     /// <exception cref="ArgumentException">The arguments do not fit the verb; the message says which.</exception>
     public static AnalyzeCommandLine Parse(IReadOnlyList<string> args)
     {
-        string? study = null, output = null, model = null, rules = null, uidRoot = null, provider = null;
+        string? study = null, output = null, model = null, rules = null, provider = null;
         double? threshold = null, obliquity = null;
         for (var i = 0; i < args.Count; i++)
         {
@@ -61,7 +58,6 @@ public sealed class AnalyzeCommandLine
                 case "--out": output = Value(); break;
                 case "--model": model = Value(); break;
                 case "--rules": rules = Value(); break;
-                case "--uid-root": uidRoot = Value(); break;
                 case "--provider": provider = Value(); break;
                 case "--agreement-threshold": threshold = Number(a, Value()); break;
                 case "--max-obliquity": obliquity = Number(a, Value()); break;
@@ -76,7 +72,7 @@ public sealed class AnalyzeCommandLine
         {
             StudyDirectory = study ?? throw new ArgumentException("STUDY_DIR is required"),
             OutputDirectory = output ?? throw new ArgumentException("--out DIR is required"),
-            ModelFolder = model, RulesFile = rules, AgreementThreshold = threshold, MaxObliquityDegrees = obliquity, UidRoot = uidRoot, Provider = provider,
+            ModelFolder = model, RulesFile = rules, AgreementThreshold = threshold, MaxObliquityDegrees = obliquity, Provider = provider,
         };
     }
 
@@ -105,7 +101,6 @@ public sealed class AnalyzeCommandLine
             ModelFolder = ModelFolder is null ? defaults.ModelFolder : Path.GetFullPath(ModelFolder),
             AgreementThreshold = AgreementThreshold ?? defaults.AgreementThreshold,
             MaxObliquityDegrees = MaxObliquityDegrees ?? defaults.MaxObliquityDegrees,
-            UidRoot = UidRoot ?? defaults.UidRoot,
             Inference = inference,
         };
         options.Validate();
@@ -135,9 +130,11 @@ public sealed class AnalyzeCommandLine
         await output.WriteLineAsync($"study {result.StudyInstanceUid}").ConfigureAwait(false);
         foreach (var s in result.Series)
         {
-            var tag = s.Chosen ? "chosen " : "skipped";
+            // Reasons read "chosen: ...", "skipped: ..." or "eligible, not chosen: ...": the verdict leads the line.
+            var colon = s.Reason.IndexOf(": ", StringComparison.Ordinal);
+            var (verdict, why) = colon < 0 ? (s.Chosen ? "chosen" : "skipped", s.Reason) : (s.Reason[..colon], s.Reason[(colon + 2)..]);
             await output.WriteLineAsync(string.Create(ic,
-                $"  {tag} '{s.SeriesDescription}' {s.Modality} {s.Instances} instances {s.SeriesInstanceUid}: {s.Reason}")).ConfigureAwait(false);
+                $"  {verdict + ":",-8} '{s.SeriesDescription}' {s.Modality} {s.Instances} instances {s.SeriesInstanceUid} ({why})")).ConfigureAwait(false);
         }
         foreach (var w in result.Warnings) await output.WriteLineAsync($"warning: {w}").ConfigureAwait(false);
         if (result.Status == AnalysisStatus.NoEligibleSeries)

@@ -106,7 +106,7 @@ public sealed class StudyAnalyzer : IDisposable
     public AnalysisOptions Options { get; }
 
     /// <summary>The report writers; tests replace them to check what the analysis does with their objects.</summary>
-    internal Func<StudyFindings, ReportSettings, IReadOnlyList<ReportObject>> ReportWriters { get; init; } = ReportOutputs.Create;
+    internal Func<StudyFindings, ReportingOptions, IReadOnlyList<ReportObject>> ReportWriters { get; init; } = ReportOutputs.Create;
 
     /// <summary>Whether <see cref="ReportWriters"/> produce DICOM objects in this build.</summary>
     internal bool WritersAvailable { get; init; } = ReportOutputs.WritersAvailable;
@@ -254,7 +254,15 @@ public sealed class StudyAnalyzer : IDisposable
     // of reference and that its new UIDs lie under the configured root: a writer bug must not file results under another patient.
     private IReadOnlyList<string> WriteObjects(StudyFindings findings, SourceSeries source, string outputDirectory)
     {
-        var objects = ReportWriters(findings, new ReportSettings(Options.UidRoot));
+        IReadOnlyList<ReportObject> objects;
+        try
+        {
+            objects = ReportWriters(findings, Options.Reporting);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new AnalysisException($"{source.Series.Label}: the report writers refused the findings: {ex.Message}", ex);
+        }
         var first = source.Slices[0].Header;
         var paths = new List<string>();
         foreach (var o in objects)
@@ -265,8 +273,8 @@ public sealed class StudyAnalyzer : IDisposable
             foreach (var tag in new[] { DicomTags.SeriesInstanceUID, DicomTags.SOPInstanceUID })
             {
                 var uid = o.Dataset.GetString(tag) ?? "";
-                if (!uid.StartsWith(Options.UidRoot + ".", StringComparison.Ordinal))
-                    throw new AnalysisException($"output {o.FileName}: {DicomDictionary.KeywordOf(tag)} '{uid}' is not under the UID root {Options.UidRoot}");
+                if (!uid.StartsWith(AnalysisOptions.OutputUidRoot + ".", StringComparison.Ordinal))
+                    throw new AnalysisException($"output {o.FileName}: {DicomDictionary.KeywordOf(tag)} '{uid}' is not under the UID root {AnalysisOptions.OutputUidRoot}");
             }
             var path = Path.Combine(outputDirectory, o.FileName);
             new DicomFile(o.Dataset, DicomTransferSyntax.ExplicitVRLittleEndian).Save(path);

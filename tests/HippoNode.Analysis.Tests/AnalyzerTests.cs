@@ -19,7 +19,7 @@ public sealed class AnalyzerTests(TinyModelFixture model, ITestOutputHelper outp
     };
 
     /// <summary>Minimal stand-ins for the report writers: they copy what a real writer must copy, so the analysis's own checks and saving can be tested.</summary>
-    private static Func<StudyFindings, ReportSettings, IReadOnlyList<ReportObject>> FakeWriters(List<StudyFindings> seen, Action<DicomDataset>? tamper = null) =>
+    private static Func<StudyFindings, ReportingOptions, IReadOnlyList<ReportObject>> FakeWriters(List<StudyFindings> seen, Action<DicomDataset>? tamper = null) =>
         (findings, settings) =>
         {
             seen.Add(findings);
@@ -28,8 +28,8 @@ public sealed class AnalyzerTests(TinyModelFixture model, ITestOutputHelper outp
                 var src = findings.SourceSlices[0];
                 var ds = new DicomDataset();
                 ds.AddOrUpdate(DicomTags.SOPClassUID, DicomUid.SecondaryCaptureImageStorage);
-                ds.AddOrUpdate(DicomTags.SOPInstanceUID, settings.UidRoot + "." + DicomUid.Generate()[5..]);
-                ds.AddOrUpdate(DicomTags.SeriesInstanceUID, settings.UidRoot + "." + DicomUid.Generate()[5..]);
+                ds.AddOrUpdate(DicomTags.SOPInstanceUID, DicomUid.Generate());
+                ds.AddOrUpdate(DicomTags.SeriesInstanceUID, DicomUid.Generate());
                 foreach (var tag in new[] { DicomTags.StudyInstanceUID, DicomTags.PatientID, DicomTags.FrameOfReferenceUID })
                     ds.AddOrUpdate(tag, src.GetString(tag)!);
                 tamper?.Invoke(ds);
@@ -72,7 +72,7 @@ public sealed class AnalyzerTests(TinyModelFixture model, ITestOutputHelper outp
         Assert.Equal(["anterior", "posterior", "whole"], result.VolumesMm3.Keys.Order());
         Assert.Equal(result.VolumesMm3["anterior"] + result.VolumesMm3["posterior"], result.VolumesMm3["whole"], 6);
         Assert.Equal(["scan", "select", "volume", "model", "inference", "outputs"], result.Stages.Select(s => s.Stage));
-        Assert.Equal(ReportOutputs.WritersAvailable ? 3 : 0, result.OutputFiles.Count);
+        Assert.Equal(["seg.dcm", "sr.dcm", "sc.dcm"], result.OutputFiles.Select(Path.GetFileName));
         output.WriteLine($"{study} (tiny random model): {StudyAnalyzer.FormatVolumes(result.VolumesMm3)}; agreement {result.Agreement:0.###}");
 
         var json = ReadJson(result.ResultJson);
@@ -91,6 +91,31 @@ public sealed class AnalyzerTests(TinyModelFixture model, ITestOutputHelper outp
         Assert.Equal(result.QualityFlagged, quality.GetProperty("flagged").GetBoolean());
         Assert.Equal(2, json.GetProperty("segments").GetArrayLength());
         Assert.Equal("255549009", json.GetProperty("segments")[0].GetProperty("typeModifier").GetProperty("value").GetString());
+    }
+
+    [SharedDataFact("dciodvfy", "dcentvfy")]
+    public async Task RealWritersOutputsAreValidAndBelongToTheSourceStudy()
+    {
+        using var tmp = new TempDir();
+        using var analyzer = new StudyAnalyzer(Options());
+        var folder = TestData.Shared("TestVolumes", "Study1");
+        var result = await analyzer.AnalyzeAsync(folder, tmp.Path);
+        var sources = Directory.GetFiles(Path.Combine(folder, "13_HCropVolume"));
+        var source = DicomFile.Open(sources[0]).Dataset;
+        foreach (var f in result.OutputFiles)
+        {
+            var (_, so, se) = TestData.Run("dciodvfy", [f]);
+            var errors = (so + se).Split('\n').Where(l => l.StartsWith("Error", StringComparison.Ordinal)).ToList();
+            Assert.True(errors.Count == 0, $"{Path.GetFileName(f)}: {string.Join("; ", errors)}");
+            var ds = DicomFile.Open(f).Dataset;
+            Assert.Equal(source.GetString(DicomTags.StudyInstanceUID), ds.GetString(DicomTags.StudyInstanceUID));
+            Assert.Equal(source.GetString(DicomTags.PatientID), ds.GetString(DicomTags.PatientID));
+            Assert.StartsWith(AnalysisOptions.OutputUidRoot + ".", ds.GetString(DicomTags.SOPInstanceUID));
+        }
+        var seg = DicomFile.Open(result.OutputFiles[0]).Dataset;
+        Assert.Equal(source.GetString(DicomTags.FrameOfReferenceUID), seg.GetString(DicomTags.FrameOfReferenceUID));
+        var (_, eo, ee) = TestData.Run("dcentvfy", [.. sources, .. result.OutputFiles]);
+        Assert.DoesNotContain("Error", eo + ee, StringComparison.Ordinal);
     }
 
     [SharedDataFact]

@@ -4,7 +4,7 @@ using HippoNode.Imaging;
 
 namespace HippoNode.Analysis.Tests;
 
-public sealed class CommandLineTests(TinyModelFixture model) : IClassFixture<TinyModelFixture>
+public sealed class CommandLineTests(TinyModelFixture model, Xunit.Abstractions.ITestOutputHelper log) : IClassFixture<TinyModelFixture>
 {
     private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
     {
@@ -39,9 +39,11 @@ public sealed class CommandLineTests(TinyModelFixture model) : IClassFixture<Tin
     {
         using var tmp = new TempDir();
         var (code, stdout, stderr) = await Run(TestData.Shared("TestVolumes", "Study2"), "--out", tmp.Path, "--model", model.Folder);
+        log.WriteLine(stdout);
         Assert.True(code == 0, stderr);
-        Assert.Contains("chosen  'HippoCrop' MR 35 instances", stdout);
-        Assert.Contains("skipped 'dT1' MR 24 instances", stdout);
+        Assert.Contains("  chosen:  'HippoCrop' MR 35 instances", stdout);
+        Assert.Contains("  skipped: 'dT1' MR 24 instances", stdout);
+        Assert.Contains("(SOP class SecondaryCaptureImageStorage", stdout);
         Assert.Matches(@"volumes: anterior \d+\.\d mm3, posterior \d+\.\d mm3, whole \d+\.\d mm3", stdout);
         Assert.Contains("result.json", stdout);
         Assert.True(File.Exists(Path.Combine(tmp.Path, "result.json")));
@@ -54,7 +56,7 @@ public sealed class CommandLineTests(TinyModelFixture model) : IClassFixture<Tin
         SeriesWriter.Save(SeriesWriter.Build(SeriesWriter.Phantom(new VolumeShape(20, 20, 20)), SeriesLayout.HippoCrop, "FLAIR"), tmp["study"]);
         var (code, stdout, _) = await Run(tmp["study"], "--out", tmp["out"], "--model", tmp["nothing-here"]);
         Assert.Equal(AnalyzeCommandLine.ExitNoEligibleSeries, code);
-        Assert.Contains("skipped 'FLAIR'", stdout);
+        Assert.Contains("skipped: 'FLAIR'", stdout);
         Assert.Contains("no eligible series under rules 'hippocampus-crop'", stdout);
         using var json = JsonDocument.Parse(File.ReadAllText(tmp["out/result.json"]));
         Assert.Equal("no-eligible-series", json.RootElement.GetProperty("status").GetString());
@@ -68,7 +70,7 @@ public sealed class CommandLineTests(TinyModelFixture model) : IClassFixture<Tin
         File.WriteAllText(tmp["rules.json"], """{"name":"flair","seriesDescriptionPattern":"^FLAIR$"}""");
         var (code, stdout, stderr) = await Run(tmp["study"], "--out", tmp["out"], "--model", model.Folder, "--rules", tmp["rules.json"]);
         Assert.True(code == 0, stderr);
-        Assert.Contains("chosen  'FLAIR'", stdout);
+        Assert.Contains("chosen:  'FLAIR'", stdout);
     }
 
     [Fact]

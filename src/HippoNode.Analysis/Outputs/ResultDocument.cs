@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using HippoNode.Analysis.Selection;
 using HippoNode.Analysis.Volumes;
@@ -53,12 +54,13 @@ internal sealed class ResultDocument
     public IReadOnlyList<StageTiming> Stages { get; init; } = [];
 
     /// <summary>Writes the document as indented UTF-8 JSON (atomically: a temporary file, then a rename).</summary>
+    /// <remarks>Relaxed escaping keeps quotes in reasons readable; the file is data, never embedded in HTML.</remarks>
     public async Task WriteAsync(string path, CancellationToken cancellationToken)
     {
         var tmp = path + ".tmp";
         await using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
         {
-            await using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true });
+            await using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
             Write(w);
             await w.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
