@@ -124,6 +124,16 @@ public sealed class SelectionTests
         Assert.Contains("multi-frame", decisions[0].Reason);
     }
 
+    [Fact]
+    public void OwnResultSeriesIsNeverChosen()
+    {
+        var s = Series("1.1", "HippoCrop", 20);
+        foreach (var i in s.Instances) i.Header.AddOrUpdate(DicomTags.Manufacturer, "HippoNode");
+        var (decisions, chosen) = SeriesSelector.Select([new ScannedSeries("1.1", s.Instances)], SelectionRules.Default);
+        Assert.Null(chosen);
+        Assert.Contains("a HippoNode result series", decisions[0].Reason);
+    }
+
     [SharedDataTheory]
     [InlineData("Study1", 5)]
     [InlineData("Study2", 5)]

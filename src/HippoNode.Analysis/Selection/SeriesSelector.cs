@@ -65,8 +65,10 @@ internal static class SeriesSelector
             f.Add($"rows {Values(s.RowValues)} outside {rows}");
         if (rules.Columns is { } columns && !s.ColumnValues.All(columns.Contains))
             f.Add($"columns {Values(s.ColumnValues)} outside {columns}");
-        // Not a configurable rule: the volume reader takes single-frame images only.
+        // Not configurable: the volume reader takes single-frame images only, and HippoNode's own results routed back
+        // to the node (same study) must never be analysed as if they were images of the patient.
         if (s.MaxFrames > 1) f.Add($"multi-frame instances ({s.MaxFrames} frames) are not supported");
+        if (HippoNode.Reporting.ReportingOptions.IsOwnObject(s.Instances[0].Header)) f.Add("a HippoNode result series (Manufacturer HippoNode)");
         return f;
     }
 
