@@ -30,6 +30,8 @@ public static class Program
                 "send" => await SendCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "dataset" => DatasetCommand.Run(rest, Console.Out, Console.Error),
                 "evaluate" => EvaluateCommand.Run(rest, Console.Out, Console.Error),
+                "serve" => await ServeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
+                "demo" => await DemoCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 _ => UnknownVerb(args[0]),
             };
         }
@@ -71,6 +73,10 @@ public static class Program
         w.WriteLine("  dataset split DIR [--seed N] [--test-fraction F] [--folds K] [--out FILE]   fixed seeded test/CV split");
         w.WriteLine("  evaluate --images DIR --labels DIR --model DIR --json OUT [--cases LIST|split.json] [--save-labels DIR] [--provider cpu|cuda]");
         w.WriteLine("                              Dice/Jaccard/sensitivity/specificity/volumes per case, ensemble and each member");
+        w.WriteLine("  serve [--config FILE] [--port N] [--aet AE] [--storage DIR] [--pacs-host H] [--pacs-port N] [--pacs-aet AE] [--http URL] [--HippoNode:KEY=VALUE...]");
+        w.WriteLine("                              run the node: receive, analyse, send results to the PACS (appsettings.json, env HippoNode__KEY)");
+        w.WriteLine("  demo [--study DIR | --synthetic] [--out DIR] [--timeout S]");
+        w.WriteLine("                              the whole flow on this machine: plays the PACS on loopback, sends a study, prints the results");
     }
 }
 

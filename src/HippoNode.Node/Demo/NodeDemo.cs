@@ -80,6 +80,8 @@ public static class NodeDemo
             ["HippoNode:ConsoleLog"] = "false",
             ["HippoNode:Retry:FirstDelaySeconds"] = "0.5",
         };
+        // The README runs the demo from the repository root; from elsewhere the committed model folder is still found.
+        if (FindRepositoryRoot() is { } repo) settings["HippoNode:Analysis:ModelFolder"] = Path.Combine(repo, "models", "hippocampus");
         foreach (var kv in options.Settings) settings[kv.Key] = kv.Value;
         using var host = NodeHost.Build([], b =>
         {
@@ -153,19 +155,26 @@ public static class NodeDemo
         return (folder, $"{folder} (synthetic HippoCrop series, {SyntheticStudy.Slices} slices {SyntheticStudy.Rows}x{SyntheticStudy.Columns})");
     }
 
+    /// <summary>The folder holding HippoNode.sln above the working directory or the executable; null when not run from a checkout.</summary>
+    public static string? FindRepositoryRoot()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+            {
+                if (File.Exists(Path.Combine(d.FullName, "HippoNode.sln"))) return d.FullName;
+            }
+        }
+        return null;
+    }
+
     /// <summary>../shared/data/TestVolumes/Study1 next to the repository (or HIPPONODE_SHARED_DATA), when present.</summary>
     public static string? FindSharedStudy()
     {
         if (Environment.GetEnvironmentVariable("HIPPONODE_SHARED_DATA") is { Length: > 0 } env)
             return Directory.Exists(Path.Combine(env, "TestVolumes", "Study1")) ? Path.Combine(env, "TestVolumes", "Study1") : null;
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
-            {
-                var candidate = Path.Combine(d.FullName, "..", "shared", "data", "TestVolumes", "Study1");
-                if (File.Exists(Path.Combine(d.FullName, "HippoNode.sln")) && Directory.Exists(candidate)) return Path.GetFullPath(candidate);
-            }
-        }
-        return null;
+        if (FindRepositoryRoot() is not { } repo) return null;
+        var candidate = Path.GetFullPath(Path.Combine(repo, "..", "shared", "data", "TestVolumes", "Study1"));
+        return Directory.Exists(candidate) ? candidate : null;
     }
 }
