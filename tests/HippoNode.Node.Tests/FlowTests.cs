@@ -193,7 +193,8 @@ public sealed class FlowTests : IDisposable
     public async Task NoEligibleSeries_IsSkippedWithReason_BrokenStudyFails_AndTheNodeGoesOn()
     {
         await using var pacs = await StoreScp.StartAsync(_dir.Sub("pacs"));
-        await using var node = await TestNode.StartAsync(Storage, pacs.Port, new CopyRunner());
+        // A longer quiet time: the test damages a received file before the study is complete.
+        await using var node = await TestNode.StartAsync(Storage, pacs.Port, new CopyRunner(), s => s["HippoNode:StableSeconds"] = "1.5");
 
         AssertSent(node.DicomPort, NewStudy("ct", "CT", out var ctStudy));
         var skipped = await node.WaitForJobAsync(j => j.StudyInstanceUid == ctStudy && j.State == JobState.Skipped);
@@ -201,7 +202,6 @@ public sealed class FlowTests : IDisposable
         Assert.Contains("HippoCrop (CT, 32 instances)", skipped.SkipReason);
 
         AssertSent(node.DicomPort, NewStudy("broken", "MR", out var brokenStudy));
-        await Task.Delay(100);
         // A file of that study damaged on disk after it was received (what a broken series looks like to the analysis).
         var victim = Directory.EnumerateFiles(Path.Combine(Storage, "studies", brokenStudy)).First();
         await File.WriteAllBytesAsync(victim, File.ReadAllBytes(victim)[..400]);

@@ -71,6 +71,8 @@ public static class NodeDemo
             ["HippoNode:AeTitle"] = "HIPPONODE",
             ["HippoNode:Port"] = "0",
             ["HippoNode:BindAddress"] = "127.0.0.1",
+            // The demo PACS routes the study to us, as Orthanc would (replaces the shipped allow-list's first entry).
+            ["HippoNode:AllowedCallers:0"] = PacsAeTitle,
             ["HippoNode:Pacs:AeTitle"] = PacsAeTitle,
             ["HippoNode:Pacs:Host"] = "127.0.0.1",
             ["HippoNode:Pacs:Port"] = pacs.Port.ToString(CultureInfo.InvariantCulture),
@@ -99,10 +101,17 @@ public static class NodeDemo
         {
             var files = DicomSender.EnumerateFiles([studyFolder]).ToList();
             var sent = 0;
-            await foreach (var r in DicomSender.SendAsync("127.0.0.1", endpoints.DicomPort, new DicomClientOptions { CallingAeTitle = "DEMOSCU", CalledAeTitle = "HIPPONODE" },
+            string? sendError = null;
+            await foreach (var r in DicomSender.SendAsync("127.0.0.1", endpoints.DicomPort, new DicomClientOptions { CallingAeTitle = PacsAeTitle, CalledAeTitle = "HIPPONODE" },
                 files, cancellationToken).ConfigureAwait(false))
             {
                 if (r.Succeeded) sent++;
+                else sendError ??= r.Error ?? r.Status?.ToString();
+            }
+            if (sent == 0)
+            {
+                await output.WriteLineAsync($"the node took none of the {files.Count} instances: {sendError}").ConfigureAwait(false);
+                return 1;
             }
             await output.WriteLineAsync($"sent {sent} of {files.Count} instances to the node; waiting for the study to be complete and analysed...").ConfigureAwait(false);
 

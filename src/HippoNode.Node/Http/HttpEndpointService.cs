@@ -40,6 +40,8 @@ public sealed class HttpEndpointService(IOptions<NodeOptions> options, NodeDatab
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(endPoint));
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton(loggerFactory);
+        // The node's host owns the process lifetime (signals, systemd); this inner application must not hook them too.
+        builder.Services.AddSingleton<IHostLifetime, InnerLifetime>();
         var app = builder.Build();
         app.UseRouting();
         MapEndpoints(app);
@@ -91,6 +93,14 @@ public sealed class HttpEndpointService(IOptions<NodeOptions> options, NodeDatab
     {
         if (_app is not null) await _app.DisposeAsync().ConfigureAwait(false);
     }
+}
+
+/// <summary>The inner web application's lifetime: started and stopped by the node's host, no signal handling or banner of its own.</summary>
+internal sealed class InnerLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>A job as /jobs shows it (UIDs, states, timings, volumes, quality; no patient data).</summary>
