@@ -31,6 +31,8 @@ public static class Program
                 "dataset" => DatasetCommand.Run(rest, Console.Out, Console.Error),
                 "evaluate" => EvaluateCommand.Run(rest, Console.Out, Console.Error),
                 "analyze" => await AnalyzeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
+                "serve" => await ServeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
+                "demo" => await DemoCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 _ => UnknownVerb(args[0]),
             };
         }
@@ -74,6 +76,10 @@ public static class Program
         w.WriteLine("                              Dice/Jaccard/sensitivity/specificity/volumes per case, ensemble and each member");
         w.WriteLine("  analyze STUDY_DIR --out DIR [--model DIR] [--rules FILE] [--agreement-threshold X] [--provider cpu|cuda]");
         w.WriteLine("                              choose the series, segment it, write seg.dcm, sr.dcm, sc.dcm, result.json; exit 3: no eligible series");
+        w.WriteLine("  serve [--config FILE] [--port N] [--aet AE] [--storage DIR] [--pacs-host H] [--pacs-port N] [--pacs-aet AE] [--http URL] [--HippoNode:KEY=VALUE...]");
+        w.WriteLine("                              run the node: receive, analyse, send results to the PACS (appsettings.json, env HippoNode__KEY)");
+        w.WriteLine("  demo [--study DIR | --synthetic] [--out DIR] [--timeout S]");
+        w.WriteLine("                              the whole flow on this machine: plays the PACS on loopback, sends a study, prints the results");
     }
 }
 
