@@ -20,6 +20,9 @@ switch (verb)
     case "inference":
         return InferenceBenchmark.Run(rest);
 
+    case "pipeline":
+        return await PipelineBenchmark.RunAsync(rest);
+
     default:
         Console.Error.WriteLine("""
             usage: HippoNode.Bench <verb> [options]
@@ -32,6 +35,10 @@ switch (verb)
                     N rounds (default 3); MB/s, instances/s and the ratio ours/storescp
               inference [--models DIR] [--data DIR] [--split FILE] [--threads N] [--warmup N] [--random-members N] [--provider cpu|cuda]
                     ONNX Runtime time per volume (one member, whole ensemble), median over the split's test list
+              pipeline [--studies N] [--orthanc-stable S] [--node-stable S]
+                    Orthanc (our config + Lua) and `hipponode serve` on loopback: last instance stored in Orthanc ->
+                    our SR stored in Orthanc, minus the stable waits, median and p95 over N studies (default 20);
+                    the node's stage timings
             """);
         return verb is "" or "-h" or "--help" ? 0 : 2;
 }
