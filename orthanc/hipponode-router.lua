@@ -3,8 +3,10 @@
 -- Rules (each decision is logged as "HippoNode router: ..." in Orthanc's log):
 --  * Only series whose Modality is in SeriesModalities and whose SeriesDescription is in SeriesDescriptions
 --    (case-insensitive) are sent; the node segments that crop, it does not need the full-brain series.
---  * Never anything we produced: Manufacturer = ProducerManufacturer, a description starting with
---    ProducerSeriesPrefix ("HippoNode SEG/SR/Report"), or a SEG/SR/Secondary Capture SOP class.
+--  * Never anything we produced: Manufacturer = ProducerManufacturer or a description starting with
+--    ProducerSeriesPrefix ("HippoNode SEG/SR/Report"); and never a SEG, SR or Secondary Capture object, whoever
+--    made it. Other vendors' derived objects (e.g. an Imaging Biometrics SC series in TestVolumes/Study2) do not
+--    mark a study as processed: only our own do.
 --  * A series is sent at most once: its SeriesInstanceUID is recorded in the study's HippoNodeRouted metadata,
 --    because OnStableStudy fires again when the node's results arrive in the same study.
 --  * A study that already holds our output but has no routing record (metadata lost, results imported from
@@ -29,8 +31,9 @@ end
 local DESCRIPTIONS = lowerSet(settings['SeriesDescriptions'], { 'HippoCrop' })
 local MODALITIES = lowerSet(settings['SeriesModalities'], { 'MR' })
 
--- SEG, the SR classes (Basic/Enhanced/Comprehensive/Comprehensive 3D) and the Secondary Capture classes.
-local PRODUCED_SOP_CLASSES = {
+-- SEG, the SR classes (Basic/Enhanced/Comprehensive/Comprehensive 3D) and the Secondary Capture classes: never
+-- input to the segmentation, even when their series description says HippoCrop.
+local DERIVED_SOP_CLASSES = {
    ['1.2.840.10008.5.1.4.1.1.66.4'] = true,
    ['1.2.840.10008.5.1.4.1.1.88.11'] = true,
    ['1.2.840.10008.5.1.4.1.1.88.22'] = true,
@@ -67,16 +70,14 @@ local function isProduced(series)
       return true
    end
    local description = trim(tags['SeriesDescription'])
-   if string.sub(description, 1, string.len(PRODUCER_PREFIX)) == PRODUCER_PREFIX then
-      return true
-   end
-   return PRODUCED_SOP_CLASSES[sopClassOf(series) or ''] == true
+   return string.sub(description, 1, string.len(PRODUCER_PREFIX)) == PRODUCER_PREFIX
 end
 
 local function isCandidate(series)
    local tags = series['MainDicomTags'] or {}
    return MODALITIES[string.lower(trim(tags['Modality']))] == true
       and DESCRIPTIONS[string.lower(trim(tags['SeriesDescription']))] == true
+      and not DERIVED_SOP_CLASSES[sopClassOf(series) or '']
 end
 
 local function splitRecord(record)
