@@ -4,6 +4,8 @@
 
 STACK_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK_DIR="${STACK_DIR:-$STACK_REPO/.stack}"
+# Absolute, because nginx's configuration and the pid files name it and start_stack.sh changes directory.
+[[ "$STACK_DIR" == /* ]] || STACK_DIR="$PWD/$STACK_DIR"
 STACK_BIND="${STACK_BIND:-127.0.0.1}"
 
 ORTHANC_AET="${ORTHANC_AET:-ORTHANC}"

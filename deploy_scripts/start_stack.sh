@@ -28,6 +28,8 @@ for arg in "$@"; do
   esac
 done
 
+# The node resolves relative configuration paths (models/, rules) from the repository root.
+cd "$STACK_REPO"
 mkdir -p "$STACK_DIR"/{run,logs,orthanc/db,node,nginx}
 # The run folder is not part of the repository, whatever the repository's .gitignore says.
 [[ -f "$STACK_DIR/.gitignore" ]] || printf '*\n' >"$STACK_DIR/.gitignore"

@@ -65,6 +65,14 @@ public partial class StackScriptsTests
         Assert.True(File.Exists(Path.Combine(TestData.RepoRoot, "Dockerfile")));
     }
 
+    [ToolFact("docker-compose")]
+    public void Compose_IsValidForDockerCompose()
+    {
+        // `config` validates the file against the Compose schema without a Docker engine.
+        var r = TestData.Run("docker-compose", ["-f", "docker-compose.yml", "config", "-q"], workingDirectory: TestData.RepoRoot);
+        Assert.True(r.ExitCode == 0, r.StdOut + r.StdErr);
+    }
+
     [Fact]
     public void OrthancConfiguration_NamesTheRouterAndTheNodeModality()
     {
