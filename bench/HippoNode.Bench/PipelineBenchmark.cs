@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using HippoNode.Dicom;
 using HippoNode.Dicom.IO;
-using HippoNode.Dicom.Network.Client;
+using HippoNode.Dicom.Network;
 
 namespace HippoNode.Bench;
 

@@ -34,7 +34,9 @@ public static class StackTools
                     return "Orthanc is not installed (apt-get install orthanc; .ci/run does)";
                 case "dicomweb" when !File.Exists(DicomWebPlugin):
                     return $"the Orthanc DICOMweb plugin is not installed ({DicomWebPlugin}; apt-get install orthanc-dicomweb)";
-                case "Orthanc" or "dicomweb":
+                case "model" when !File.Exists(Path.Combine(TestData.RepoRoot, "models", "hippocampus", "model.json")):
+                    return "no trained model in models/hippocampus (model.json missing)";
+                case "Orthanc" or "dicomweb" or "model":
                     break;
                 default:
                     if (!TestData.HasTool(t)) return $"{t} not on PATH (.ci/run installs it)";
@@ -101,6 +103,13 @@ public sealed class ChildProcess : IAsyncDisposable
             }
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>SIGKILL (on Linux): the process gets no chance to run shutdown code.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
     }
 
     /// <summary>Kills the process tree and waits for it.</summary>
@@ -189,8 +198,11 @@ public sealed class OrthancHost : IAsyncDisposable
 {
     private readonly string _dir;
 
-    private OrthancHost(ChildProcess process, string dir, int dicomPort, int httpPort, int nodePort)
+    private readonly Dictionary<string, string> _environment;
+
+    private OrthancHost(ChildProcess process, string dir, int dicomPort, int httpPort, int nodePort, Dictionary<string, string> environment)
     {
+        _environment = environment;
         Process = process;
         _dir = dir;
         DicomPort = dicomPort;
@@ -200,7 +212,7 @@ public sealed class OrthancHost : IAsyncDisposable
     }
 
     /// <summary>The server process (its log: Lua router decisions appear as "HippoNode router: ..." lines).</summary>
-    public ChildProcess Process { get; }
+    public ChildProcess Process { get; private set; }
 
     /// <summary>Orthanc's DICOM port (AE ORTHANC).</summary>
     public int DicomPort { get; }
@@ -235,7 +247,26 @@ public sealed class OrthancHost : IAsyncDisposable
         var env = Environment(Path.Combine(dir, "db"), dicomPort, httpPort, nodePort, stableAgeSeconds);
         // Run from elsewhere than orthanc/: the Lua script path must resolve relative to the configuration file.
         var process = ChildProcess.Start(StackTools.Orthanc!, [StackTools.OrthancConfig], env, workingDirectory: dir);
-        var host = new OrthancHost(process, dir, dicomPort, httpPort, nodePort);
+        var host = new OrthancHost(process, dir, dicomPort, httpPort, nodePort, env);
+        await host.WaitUntilUpAsync();
+        return host;
+    }
+
+    /// <summary>Stops Orthanc (the PACS is down) and keeps its storage for <see cref="RestartAsync"/>.</summary>
+    public async Task StopAsync() => await Process.DisposeAsync();
+
+    /// <summary>Starts Orthanc again on the same ports and storage.</summary>
+    public async Task RestartAsync()
+    {
+        Process = ChildProcess.Start(StackTools.Orthanc!, [StackTools.OrthancConfig], _environment, workingDirectory: _dir);
+        await WaitUntilUpAsync();
+    }
+
+    private async Task WaitUntilUpAsync()
+    {
+        var host = this;
+        var process = Process;
+        var dicomPort = DicomPort;
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
@@ -257,7 +288,6 @@ public sealed class OrthancHost : IAsyncDisposable
             await Task.Delay(100);
         }
         await StackNet.WaitForPortAsync(dicomPort, TimeSpan.FromSeconds(20), "Orthanc DICOM");
-        return host;
     }
 
     /// <summary>Orthanc's identifier of a study, by StudyInstanceUID.</summary>
