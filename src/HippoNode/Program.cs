@@ -30,6 +30,7 @@ public static class Program
                 "send" => await SendCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "dataset" => DatasetCommand.Run(rest, Console.Out, Console.Error),
                 "evaluate" => EvaluateCommand.Run(rest, Console.Out, Console.Error),
+                "train" => TrainCommand.Run(rest, Console.Out, Console.Error, cts.Token),
                 _ => UnknownVerb(args[0]),
             };
         }
@@ -71,6 +72,8 @@ public static class Program
         w.WriteLine("  dataset split DIR [--seed N] [--test-fraction F] [--folds K] [--out FILE]   fixed seeded test/CV split");
         w.WriteLine("  evaluate --images DIR --labels DIR --model DIR --json OUT [--cases LIST|split.json] [--save-labels DIR] [--provider cpu|cuda]");
         w.WriteLine("                              Dice/Jaccard/sensitivity/specificity/volumes per case, ensemble and each member");
+        w.WriteLine("  train --data DIR --split split.json --out DIR [--folds 0,1,2,3,4] [--epochs N] [--seed S] [--resume] [--log-dir DIR]");
+        w.WriteLine("                              train the CPU voxel-MLP baseline per fold, export fold{k}.onnx + model.json");
     }
 }
 
