@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text.Json;
+using HippoNode.Segmentation.Model;
+
+namespace HippoNode.Onnx;
+
+/// <summary>One voxel-classifier member to export and, when it came from cross-validation, its fold.</summary>
+public sealed record VoxelClassifierMember(VoxelClassifierWeights Weights, int? Fold = null);
+
+/// <summary>Writes a model folder of voxel-classifier members in the same layout as <see cref="ModelFolderWriter"/>: fold{k}.onnx (or member{i}.onnx) and model.json with checksums.</summary>
+/// <remarks>
+/// The manifest has no U-Net <c>architecture</c> (the classifier's description goes into <c>training</c> and each
+/// member's metadata) and declares <c>sizeHandling</c> multiple 1 with padding "graph": the graph takes any size and
+/// no padding to a multiple happens. <see cref="ModelFolderInfo.PadInGraph"/> is ignored.
+/// </remarks>
+public static class VoxelClassifierFolderWriter
+{
+    /// <summary>Exports <paramref name="members"/> into <paramref name="folder"/> and returns the manifest written.</summary>
+    /// <exception cref="ArgumentException">No members, members of different shapes, the wrong class count, or a bad JSON text.</exception>
+    public static ModelManifest Write(string folder, IReadOnlyList<VoxelClassifierMember> members, ModelFolderInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(members);
+        ArgumentNullException.ThrowIfNull(info);
+        if (members.Count == 0) throw new ArgumentException("at least one member is needed", nameof(members));
+        var bank = members[0].Weights.Bank.ToJson();
+        if (members.Any(m => m.Weights.Bank.ToJson() != bank)) throw new ArgumentException("all members must share one feature bank", nameof(members));
+        if (members.Any(m => m.Weights.Classes != ModelManifest.HippocampusLabels.Count))
+            throw new ArgumentException($"the hippocampus labels need {ModelManifest.HippocampusLabels.Count} classes", nameof(members));
+        var training = ParseObject(info.TrainingJson, nameof(info.TrainingJson));
+        var metrics = info.MetricsJson is null ? (JsonElement?)null : ParseObject(info.MetricsJson, nameof(info.MetricsJson));
+
+        Directory.CreateDirectory(folder);
+        var written = new List<ModelMember>();
+        for (var i = 0; i < members.Count; i++)
+        {
+            var m = members[i];
+            var file = m.Fold is { } f ? $"fold{f}.onnx" : $"member{i}.onnx";
+            var path = Path.Combine(folder, file);
+            VoxelClassifierOnnxExporter.Export(m.Weights, path, new VoxelClassifierExportOptions
+            {
+                Name = info.Name,
+                Version = info.Version,
+                Description = info.Description,
+                Training = info.TrainingJson,
+                ExtraMetadata = m.Fold is { } fold ? new Dictionary<string, string> { ["fold"] = fold.ToString(CultureInfo.InvariantCulture) } : new Dictionary<string, string>(),
+            });
+            written.Add(new ModelMember(file, ModelManifest.Sha256Of(path), m.Fold));
+        }
+        var manifest = new ModelManifest
+        {
+            Name = info.Name,
+            Version = info.Version,
+            Description = info.Description,
+            SizeMultiple = 1,
+            Padding = PaddingLocation.Graph,
+            NormalizationRegion = info.NormalizationRegion,
+            Members = written,
+            Training = training,
+            Metrics = metrics,
+        };
+        manifest.Save(folder);
+        return manifest;
+    }
+
+    private static JsonElement ParseObject(string json, string what)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException($"{what} must be a JSON object");
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"{what} is not valid JSON: {ex.Message}", ex);
+        }
+    }
+}
