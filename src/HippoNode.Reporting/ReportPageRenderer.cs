@@ -114,7 +114,10 @@ public static class ReportPageRenderer
         var a = findings.Algorithm;
         page.Text("Algorithm", 32, y, 20, new SKColor(170, 170, 170), bold: true);
         y += 30;
-        page.Text($"{a.Name} {a.Version} ({a.Family}, ensemble of {a.MemberCount}); {options.ManufacturerModelName} {options.SoftwareVersions}", 32, y, 18, SKColors.White);
+        // Two lines: model and node software names are long enough to run off a 1024-pixel page together.
+        page.Text($"Model: {a.Name} {a.Version} ({a.Family}, ensemble of {a.MemberCount})", 32, y, 18, SKColors.White);
+        y += 28;
+        page.Text($"Software: {options.ManufacturerModelName} {options.SoftwareVersions}", 32, y, 18, SKColors.White);
 
         // Footer
         page.Line(32, Height - 70, Width - 32, Height - 70, new SKColor(90, 90, 90));

@@ -99,7 +99,9 @@ public sealed class ModelManifest
         [new("anterior", [1]), new("posterior", [2]), new("whole", [1, 2])];
 
     /// <summary>A plain-language statement of the size handling, written into model.json.</summary>
-    public string SizeHandlingDescription => Padding == PaddingLocation.Graph
+    public string SizeHandlingDescription => SizeMultiple == 1
+        ? "any input size; no padding (the network has no pooling)"
+        : Padding == PaddingLocation.Graph
         ? $"any input size; inside the graph each spatial axis is zero-padded (in normalised units) up to the next multiple of {SizeMultiple}, floor(pad/2) voxels before and the rest after, and the logits are cropped back to the input size before the softmax"
         : $"the host zero-pads (in normalised units) each spatial axis up to the next multiple of {SizeMultiple}, floor(pad/2) before and the rest after, and crops the probabilities back";
 
