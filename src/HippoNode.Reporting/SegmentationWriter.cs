@@ -6,7 +6,9 @@ namespace HippoNode.Reporting;
 /// <summary>Builds the DICOM Segmentation (SEG, BINARY) of the findings' label map on the grid of the source series.</summary>
 /// <remarks>
 /// One frame per segment and source slice that holds at least one voxel of that segment, ordered by segment number and
-/// then by slice position; frames are bit-packed, concatenated without padding between frames (PS3.5 §8.1.1). A segment
+/// then by slice position; frames are bit-packed, concatenated without padding between frames (PS3.5 §8.1.1); when the
+/// packed frames would fill an odd number of bytes, empty frames on neighbouring slices are added (see
+/// <see cref="PadToEvenByteCount"/>). A segment
 /// without voxels is still described in the Segment Sequence (its measurements in the SR refer to it) but has no frame.
 /// When no segment has any voxel, one empty frame of segment 1 on the first slice is written, because a multi-frame image
 /// needs at least one frame; viewers show nothing for it.
@@ -94,7 +96,46 @@ public static class SegmentationWriter
             }
         }
         if (frames.Count == 0 && findings.Segments.Count > 0) frames.Add(new Frame(findings.Segments.OrderBy(s => s.Number).First(), 0));
+        PadToEvenByteCount(findings, frames);
         return frames;
+    }
+
+    /// <summary>
+    /// Adds empty frames (a segment on a neighbouring slice that does not hold it) until the bit-packed frames fill an
+    /// even number of bytes, so the Pixel Data needs no pad byte.
+    /// </summary>
+    /// <remarks>
+    /// Why: when Rows·Columns is not a multiple of 8, OHIF 3.13 (dcmjs) decodes a BINARY SEG only if the Pixel Data length
+    /// equals ceil(total bits / 8) exactly, and rejects the even-length padding PS3.5 requires; Orthanc 1.10's DICOMweb
+    /// cannot serve such frames one by one either. Choosing the frame count so that no padding is needed satisfies both
+    /// the standard and the viewer. An extra frame is all zero and names its source image like any other.
+    /// </remarks>
+    internal static void PadToEvenByteCount(StudyFindings findings, List<Frame> frames)
+    {
+        var perFrame = (long)findings.Rows * findings.Columns;
+        var used = frames.Select(f => (f.Segment.Number, f.Slice)).ToHashSet();
+        var segments = frames.Select(f => f.Segment).DistinctBy(s => s.Number).OrderBy(s => s.Number).ToList();
+        while ((perFrame * frames.Count + 7) / 8 % 2 == 1)
+        {
+            var added = false;
+            foreach (var seg in segments)
+            {
+                var slices = frames.Where(f => f.Segment.Number == seg.Number).Select(f => f.Slice).ToList();
+                var (first, last) = (slices.Min(), slices.Max());
+                var candidate = Enumerable.Range(0, findings.Labels.Count)
+                    .Where(k => !used.Contains((seg.Number, k)))
+                    .OrderBy(k => k > last ? k - last : first - k)
+                    .Select(k => (int?)k)
+                    .FirstOrDefault();
+                if (candidate is not { } k2) continue;
+                frames.Add(new Frame(seg, k2));
+                used.Add((seg.Number, k2));
+                added = true;
+                break;
+            }
+            if (!added) return; // every (segment, slice) pair is a frame already: the pad byte stays
+        }
+        frames.Sort((a, b) => a.Segment.Number != b.Segment.Number ? a.Segment.Number.CompareTo(b.Segment.Number) : a.Slice.CompareTo(b.Slice));
     }
 
     /// <summary>Bit-packs the frames: bit n of the whole value is pixel n of the concatenated frames, least significant bit first.</summary>

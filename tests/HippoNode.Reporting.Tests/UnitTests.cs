@@ -46,6 +46,22 @@ public sealed class UnitTests
     }
 
     [Fact]
+    public void Frames_OddPackedByteCount_GetsAnEmptyNeighbourFrame_SoNoPadByteIsNeeded()
+    {
+        // 3x7 = 21 bits: one frame fills 3 bytes (odd, would need a pad byte OHIF rejects); two fill 6.
+        var slices = TestStudies.SyntheticSlices(3, 7, 3);
+        var f = TestStudies.Findings(slices, empty: true);
+        f.Labels[1][4] = 1;
+        var frames = SegmentationWriter.Frames(f);
+        Assert.Equal(2, frames.Count);
+        Assert.Contains((1, 1), frames.Select(x => (x.Segment.Number, x.Slice)));
+        Assert.Equal(frames.OrderBy(x => x.Slice).ToList(), frames); // still in slice order
+        var bytes = SegmentationWriter.PackFrames(f, frames);
+        Assert.Equal(6, bytes.Length);
+        Assert.Equal(1, bytes.Count(b => b != 0));
+    }
+
+    [Fact]
     public void Renderer_DrawsTextAndViews_OnA1024x1280Page()
     {
         var f = TestStudies.Findings(TestStudies.SyntheticSlices(40, 30, 24));
