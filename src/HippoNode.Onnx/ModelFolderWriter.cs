@@ -85,7 +85,8 @@ public static class ModelFolderWriter
         return manifest;
     }
 
-    private static JsonElement ParseObject(string json, string what)
+    /// <summary>Parses a manifest section that must be one JSON object; ArgumentException naming <paramref name="what"/> otherwise.</summary>
+    internal static JsonElement ParseObject(string json, string what)
     {
         try
         {

@@ -27,8 +27,8 @@ public static class VoxelClassifierFolderWriter
         if (members.Any(m => m.Weights.Bank.ToJson() != bank)) throw new ArgumentException("all members must share one feature bank", nameof(members));
         if (members.Any(m => m.Weights.Classes != ModelManifest.HippocampusLabels.Count))
             throw new ArgumentException($"the hippocampus labels need {ModelManifest.HippocampusLabels.Count} classes", nameof(members));
-        var training = ParseObject(info.TrainingJson, nameof(info.TrainingJson));
-        var metrics = info.MetricsJson is null ? (JsonElement?)null : ParseObject(info.MetricsJson, nameof(info.MetricsJson));
+        var training = ModelFolderWriter.ParseObject(info.TrainingJson, nameof(info.TrainingJson));
+        var metrics = info.MetricsJson is null ? (JsonElement?)null : ModelFolderWriter.ParseObject(info.MetricsJson, nameof(info.MetricsJson));
 
         Directory.CreateDirectory(folder);
         var written = new List<ModelMember>();
@@ -61,19 +61,5 @@ public static class VoxelClassifierFolderWriter
         };
         manifest.Save(folder);
         return manifest;
-    }
-
-    private static JsonElement ParseObject(string json, string what)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ArgumentException($"{what} must be a JSON object");
-            return doc.RootElement.Clone();
-        }
-        catch (JsonException ex)
-        {
-            throw new ArgumentException($"{what} is not valid JSON: {ex.Message}", ex);
-        }
     }
 }

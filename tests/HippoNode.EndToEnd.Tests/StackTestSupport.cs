@@ -133,12 +133,7 @@ public sealed class ChildProcess : IAsyncDisposable
 public static class StackNet
 {
     /// <summary>A TCP port free on 127.0.0.1 right now.</summary>
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    public static int FreePort() => TestNet.FreePort();
 
     /// <summary>True when something accepts connections on 127.0.0.1:<paramref name="port"/>.</summary>
     public static bool Listening(int port)

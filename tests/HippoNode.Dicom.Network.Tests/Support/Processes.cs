@@ -66,32 +66,9 @@ public static class Processes
         }
     }
 
-    /// <summary>A TCP port free on 127.0.0.1 right now (for peers that cannot be told to bind port 0).</summary>
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    /// <summary>A free loopback port (TestNet).</summary>
+    public static int FreePort() => TestNet.FreePort();
 
-    /// <summary>Waits until something accepts TCP connections on the port.</summary>
-    public static async Task WaitForPortAsync(int port, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            try
-            {
-                using var c = new TcpClient();
-                await c.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < until)
-            {
-                await Task.Delay(50);
-            }
-        }
-    }
+    /// <summary>Waits until the port accepts connections (TestNet).</summary>
+    public static Task WaitForPortAsync(int port, TimeSpan timeout) => TestNet.WaitForPortAsync(port, timeout);
 }
