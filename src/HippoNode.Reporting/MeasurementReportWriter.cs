@@ -96,7 +96,8 @@ public static class MeasurementReportWriter
                 FindingSite(sr, seg),
             };
             group.AddRange(AlgorithmItems(sr, findings.Algorithm));
-            group.Add(sr.Num("CONTAINS", Codes.Volume, seg.VolumeMm3, Codes.CubicMillimeter));
+            var value = (byte)seg.LabelValue;
+            group.Add(WithOutline(sr, sr.Num("CONTAINS", Codes.Volume, seg.VolumeMm3, Codes.CubicMillimeter), findings, v => v == value));
             measurements.Add(sr.Container("CONTAINS", Codes.MeasurementGroup, [.. group]));
         }
 
@@ -112,7 +113,8 @@ public static class MeasurementReportWriter
             sr.Code("HAS CONCEPT MOD", Codes.FindingSite, Codes.Hippocampus),
         };
         wholeGroup.AddRange(AlgorithmItems(sr, findings.Algorithm));
-        wholeGroup.Add(sr.Num("CONTAINS", Codes.Volume, whole, Codes.CubicMillimeter));
+        var labelValues = findings.Segments.Select(x => (byte)x.LabelValue).ToHashSet();
+        wholeGroup.Add(WithOutline(sr, sr.Num("CONTAINS", Codes.Volume, whole, Codes.CubicMillimeter), findings, labelValues.Contains));
         wholeGroup.Add(sr.Num("CONTAINS", Codes.EnsembleAgreement, findings.Quality.Agreement, Codes.NoUnits));
         wholeGroup.Add(sr.Num("CONTAINS", Codes.AgreementThreshold, findings.Quality.Threshold, Codes.NoUnits));
         wholeGroup.Add(sr.Code("CONTAINS", Codes.LowAgreementFlag, findings.Quality.Flagged ? Codes.Yes : Codes.No));
@@ -123,6 +125,22 @@ public static class MeasurementReportWriter
             sr.Text("CONTAINS", Codes.UsageStatement, options.Disclaimer)));
         ds.AddOrUpdate(DicomTags.ContentSequence, [.. root]);
         return ds;
+    }
+
+    /// <summary>
+    /// Adds to a volume NUM the region it is inferred from that a viewer can draw (TID 300 "INFERRED FROM", TID 320): the
+    /// structure's outline as a SCOORD POLYLINE on its largest source slice, SELECTED FROM that image. The full region
+    /// stays the Referenced Segment in the SEG. Nothing is added for a structure without voxels.
+    /// </summary>
+    private static DicomDataset WithOutline(SrBuilder sr, DicomDataset num, StudyFindings findings, Func<byte, bool> inside)
+    {
+        if (SegmentOutline.Trace(findings.Labels, findings.Rows, findings.Columns, inside) is not { } outline) return num;
+        var (sopClass, sopInstance) = ResultObject.Identity(findings.SourceSlices[outline.Slice]);
+        var scoord = sr.Item("INFERRED FROM", "SCOORD", null)
+            .AddOrUpdate(DicomTags.GraphicType, DicomVR.CS, "POLYLINE")
+            .AddOrUpdate(DicomTags.GraphicData, DicomVR.FL, outline.GraphicData)
+            .AddOrUpdate(DicomTags.ContentSequence, sr.Image("SELECTED FROM", null, sopClass, sopInstance, null));
+        return num.AddOrUpdate(DicomTags.ContentSequence, scoord);
     }
 
     private static DicomDataset[] AlgorithmItems(SrBuilder sr, AlgorithmInfo a) =>

@@ -62,6 +62,30 @@ public sealed class UnitTests
     }
 
     [Fact]
+    public void Outline_OfASquare_IsItsFourCornersInPixelEdgeCoordinates_OnTheLargestSlice()
+    {
+        // 4x5 grid (rows x columns); slice 1 holds a 2x3 block at rows 1-2, columns 1-3, slice 0 a single pixel.
+        var labels = new List<byte[]> { new byte[20], new byte[20] };
+        labels[0][0] = 1;
+        foreach (var (r, c) in new[] { (1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3) }) labels[1][r * 5 + c] = 1;
+        var outline = SegmentOutline.Trace(labels, 4, 5, v => v == 1)!;
+        Assert.Equal(1, outline.Slice);
+        // Clockwise on screen (y down), closed: column\row pairs.
+        Assert.Equal([1f, 1f, 4f, 1f, 4f, 3f, 1f, 3f, 1f, 1f], outline.GraphicData);
+    }
+
+    [Fact]
+    public void Outline_OfAnLShape_FollowsTheConcaveCorner_AndPicksTheLargestRegion()
+    {
+        // 5x5: an L of 4 pixels (rows 1-3 at column 1, row 3 at column 2) and, touching it only diagonally, one pixel at (0, 2).
+        var slice = new byte[25];
+        foreach (var (r, c) in new[] { (1, 1), (2, 1), (3, 1), (3, 2), (0, 2) }) slice[r * 5 + c] = 2;
+        var outline = SegmentOutline.Trace([slice], 5, 5, v => v == 2)!;
+        Assert.Equal([1f, 1f, 2f, 1f, 2f, 3f, 3f, 3f, 3f, 4f, 1f, 4f, 1f, 1f], outline.GraphicData);
+        Assert.Null(SegmentOutline.Trace([new byte[25]], 5, 5, v => v == 2));
+    }
+
+    [Fact]
     public void Renderer_DrawsTextAndViews_OnA1024x1280Page()
     {
         var f = TestStudies.Findings(TestStudies.SyntheticSlices(40, 30, 24));
