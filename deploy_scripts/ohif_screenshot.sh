@@ -5,6 +5,7 @@
 #
 # usage: ohif_screenshot.sh --study UID [--base http://127.0.0.1:3000] [--out DIR] [--seg [TEXT]] [--sr [TEXT]]
 #                           [--size 1400x900] [--timeout 90] [--settle 3]
+#        ohif_screenshot.sh --install-only   (only install playwright-core into the cache)
 # Output: DIR/01-viewer.png, 02-seg.png (+ 02-seg-prompt.png), 03-sr.png, console.log, summary.json
 # (default DIR: /tmp/ohif-screenshots/UID). Exit code 0 when the study and every requested SEG/SR loaded.
 set -euo pipefail
@@ -12,7 +13,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/stack-env.sh"
 
 if [[ $# -eq 0 || "$1" =~ ^(-h|--help)$ ]]; then
-  sed -n '2,9p' "$0"
+  sed -n '2,10p' "$0"
   [[ $# -eq 0 ]] && exit 2
   exit 0
 fi
@@ -32,4 +33,8 @@ if [[ "$installed" != "$PLAYWRIGHT_CORE_VERSION" ]]; then
     "playwright-core@$PLAYWRIGHT_CORE_VERSION" >/dev/null) || die "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION failed"
 fi
 
+if [[ "$1" == "--install-only" ]]; then
+  say "playwright-core $PLAYWRIGHT_CORE_VERSION is in $pw_dir"
+  exit 0
+fi
 exec node "$STACK_REPO/deploy_scripts/ohif/ohif_screenshot.cjs" "$@"

@@ -4,7 +4,7 @@
 # State (pids, logs, Orthanc storage, node storage) lives under $STACK_DIR (default: <repo>/.stack).
 # Idempotent: a service that is already running is left as it is. stop_stack.sh stops what this started.
 #
-# usage: start_stack.sh [--no-node] [--no-ohif]
+# usage: start_stack.sh [--no-node] [--no-ohif] [--fetch-ohif (only download OHIF into the cache, start nothing)]
 # Settings (environment): STACK_DIR, ORTHANC_DICOM_PORT (4242), ORTHANC_HTTP_PORT (8042), ORTHANC_AET (ORTHANC),
 # ORTHANC_STABLE_AGE (30), OHIF_PORT (3000), OHIF_VERSION (3.13.2), OHIF_DIST (a built OHIF dist/ to use instead of
 # the npm package), HIPPONODE_CACHE (~/.cache/hipponode), HIPPONODE_AET (HIPPONODE), HIPPONODE_PORT (11112),
@@ -16,10 +16,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/stack-env.sh"
 
 with_node=1
 with_ohif=1
+fetch_only=0
 for arg in "$@"; do
   case "$arg" in
     --no-node) with_node=0 ;;
     --no-ohif) with_ohif=0 ;;
+    --fetch-ohif) fetch_only=1 ;;
     -h | --help)
       sed -n '2,14p' "$0"
       exit 0
@@ -130,6 +132,11 @@ start_node() {
   wait_until "HippoNode" node "${NODE_START_TIMEOUT:-600}" echoscu -to 5 -aet "$ORTHANC_AET" -aec "$HIPPONODE_AET" 127.0.0.1 "$HIPPONODE_PORT"
 }
 
+if ((fetch_only)); then
+  ensure_ohif
+  say "OHIF $OHIF_VERSION is in $OHIF_DIST"
+  exit 0
+fi
 start_orthanc
 if ((with_ohif)); then start_nginx; fi
 if ((with_node)); then start_node; fi

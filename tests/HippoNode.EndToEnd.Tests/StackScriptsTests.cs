@@ -163,26 +163,54 @@ public partial class StackScriptsTests
     /// (deploy_scripts/start_stack.sh and ohif_screenshot.sh put them there once); tests never download them.
     /// </summary>
     [OhifFact]
-    public async Task Screenshot_ShowsStudyInOhif()
+    public async Task StartStack_WithTheNode_OhifShowsOurSegOverlayAndSrVolume()
     {
         var dir = StackNet.TempDir("ohif");
         var env = StackEnvironment(dir, OhifFactAttribute.OhifDist);
+        // The whole stack as start_stack.sh runs it, the node included (the built hipponode beside the tests).
+        env["ORTHANC_STABLE_AGE"] = "3";
+        env["HIPPONODE_HTTP_URL"] = $"http://127.0.0.1:{StackNet.FreePort()}";
+        env["HIPPONODE_CMD"] = $"dotnet {Path.Combine(AppContext.BaseDirectory, "hipponode.dll")}";
         var shots = Path.Combine(dir, "shots");
         try
         {
-            var start = Script("start_stack.sh", env, "--no-node");
+            var start = Script("start_stack.sh", env);
             Assert.True(start.ExitCode == 0, start.Output);
-            var hippoCrop = TestData.Shared("TestVolumes", "Study1", "13_HCropVolume");
+            // Study2's crop: 48x36 pixels, so the SEG's bit frames start on byte boundaries, which OHIF 3.13 decodes
+            // correctly (see README: it misreads frames that start mid-byte).
+            var hippoCrop = TestData.Shared("TestVolumes", "Study2", "14_HCropVolume");
             Assert.Equal(0, Script("send_volume.sh", env, hippoCrop).ExitCode);
             var uid = DicomFile.Open(Directory.GetFiles(hippoCrop)[0]).Dataset.GetString(DicomTags.StudyInstanceUID)!;
 
-            var shot = Script("ohif_screenshot.sh", env, "--study", uid, "--out", shots, "--base", $"http://127.0.0.1:{env["OHIF_PORT"]}", "--timeout", "60", "--settle", "2");
+            // Orthanc routes the stable study to the node; the node's SEG, SR and report come back.
+            using var orthanc = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{env["ORTHANC_HTTP_PORT"]}") };
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            while (true)
+            {
+                var series = JsonDocument.Parse(await orthanc.GetStringAsync($"/dicom-web/studies/{uid}/series")).RootElement;
+                var modalities = series.EnumerateArray().Select(e => e.GetProperty("00080060").GetProperty("Value")[0].GetString()).ToList();
+                if (modalities.Contains("SEG") && modalities.Contains("SR") && modalities.Contains("OT")) break;
+                Assert.True(DateTime.UtcNow < deadline, $"our results did not reach Orthanc: series {string.Join(", ", modalities)}");
+                await Task.Delay(500);
+            }
+
+            var shot = Script("ohif_screenshot.sh", env, "--study", uid, "--seg", "--sr", "--out", shots,
+                "--base", $"http://127.0.0.1:{env["OHIF_PORT"]}", "--timeout", "60", "--settle", "4");
+            if (Environment.GetEnvironmentVariable("HIPPONODE_KEEP_SCREENSHOTS") is { Length: > 0 } keep)
+                foreach (var f in Directory.GetFiles(shots)) File.Copy(f, Path.Combine(Directory.CreateDirectory(keep).FullName, Path.GetFileName(f)), true);
             Assert.True(shot.ExitCode == 0, shot.Output);
             var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(shots, "summary.json"))).RootElement;
             Assert.True(summary.GetProperty("viewerLoaded").GetBoolean());
-            Assert.Contains("HippoCrop", summary.GetProperty("studyBrowser").GetString(), StringComparison.Ordinal);
-            Assert.Contains("(1/32)", summary.GetProperty("viewportText").GetString(), StringComparison.Ordinal);
-            Assert.True(new FileInfo(Path.Combine(shots, "01-viewer.png")).Length > 10_000);
+            Assert.Contains("HippoNode SEG", summary.GetProperty("studyBrowser").GetString(), StringComparison.Ordinal);
+            var seg = summary.GetProperty("seg");
+            Assert.True(seg.GetProperty("hydrated").GetBoolean() && seg.GetProperty("loaded").GetBoolean(), seg.ToString());
+            Assert.Contains("anterior hippocampus", seg.GetProperty("panelText").GetString(), StringComparison.Ordinal);
+            Assert.Contains("posterior hippocampus", seg.GetProperty("panelText").GetString(), StringComparison.Ordinal);
+            var sr = summary.GetProperty("sr");
+            Assert.True(sr.GetProperty("loaded").GetBoolean(), sr.ToString());
+            Assert.Contains("Volume:", sr.GetProperty("viewportText").GetString(), StringComparison.Ordinal);
+            Assert.True(new FileInfo(Path.Combine(shots, "02-seg.png")).Length > 10_000);
+            Assert.True(new FileInfo(Path.Combine(shots, "03-sr.png")).Length > 10_000);
         }
         finally
         {
