@@ -70,4 +70,14 @@ internal static class BenchUtil
         }
         return Directory.GetCurrentDirectory();
     }
+
+    /// <summary>A TCP port free on 127.0.0.1 right now (for peers that cannot be told to bind port 0).</summary>
+    public static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
 }

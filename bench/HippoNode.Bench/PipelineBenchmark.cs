@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using HippoNode.Dicom;
 using HippoNode.Dicom.IO;
@@ -45,7 +43,7 @@ public static class PipelineBenchmark
         var processes = new List<Process>();
         try
         {
-            int orthancDicom = FreePort(), orthancHttp = FreePort(), nodePort = FreePort(), nodeHttp = FreePort();
+            int orthancDicom = BenchUtil.FreePort(), orthancHttp = BenchUtil.FreePort(), nodePort = BenchUtil.FreePort(), nodeHttp = BenchUtil.FreePort();
             var orthanc = Start(orthancExe, [Path.Combine(BenchUtil.RepoRoot, "orthanc", "orthanc.json")], work, new()
             {
                 ["ORTHANC_STORAGE"] = Path.Combine(work, "orthanc"), ["ORTHANC_DICOM_PORT"] = $"{orthancDicom}", ["ORTHANC_HTTP_PORT"] = $"{orthancHttp}",
@@ -186,10 +184,4 @@ public static class PipelineBenchmark
         }
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }

@@ -118,7 +118,7 @@ internal static class ReceiveBenchmark
     {
         var root = Path.Combine(scratch, "storescp");
         Directory.CreateDirectory(root);
-        var port = FreePort();
+        var port = BenchUtil.FreePort();
         var psi = new ProcessStartInfo("storescp") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "-aet", "STORESCP", "-od", root, "-dhl" }) psi.ArgumentList.Add(a);
         if (maxPdu is { } p)
@@ -176,14 +176,6 @@ internal static class ReceiveBenchmark
         if (stored != expected) throw new InvalidOperationException($"{who} stored {stored} of {expected} instances");
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
 
     private static async Task WaitForPortAsync(int port)
     {

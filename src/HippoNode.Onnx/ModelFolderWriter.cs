@@ -50,24 +50,16 @@ public static class ModelFolderWriter
         var training = ParseObject(info.TrainingJson, nameof(info.TrainingJson));
         var metrics = info.MetricsJson is null ? (JsonElement?)null : ParseObject(info.MetricsJson, nameof(info.MetricsJson));
 
-        Directory.CreateDirectory(folder);
-        var written = new List<ModelMember>();
-        for (var i = 0; i < members.Count; i++)
-        {
-            var m = members[i];
-            var file = m.Fold is { } f ? $"fold{f}.onnx" : $"member{i}.onnx";
-            var path = Path.Combine(folder, file);
-            UNetOnnxExporter.Export(m.Weights, path, new UNetExportOptions
+        var written = WriteMembers(folder, [.. members.Select(m => m.Fold)], (i, path, metadata) =>
+            UNetOnnxExporter.Export(members[i].Weights, path, new UNetExportOptions
             {
                 Name = info.Name,
                 Version = info.Version,
                 Description = info.Description,
                 PadInGraph = info.PadInGraph,
                 Training = info.TrainingJson,
-                ExtraMetadata = m.Fold is { } fold ? new Dictionary<string, string> { ["fold"] = fold.ToString(System.Globalization.CultureInfo.InvariantCulture) } : new Dictionary<string, string>(),
-            });
-            written.Add(new ModelMember(file, ModelManifest.Sha256Of(path), m.Fold));
-        }
+                ExtraMetadata = metadata,
+            }));
         var manifest = new ModelManifest
         {
             Name = info.Name,
@@ -83,6 +75,28 @@ public static class ModelFolderWriter
         };
         manifest.Save(folder);
         return manifest;
+    }
+
+    /// <summary>
+    /// Creates <paramref name="folder"/> and writes member i with <paramref name="export"/>(i, path, metadata) as fold{k}.onnx
+    /// (member{i}.onnx without a fold), the fold going into its metadata; returns the members with their checksums.
+    /// </summary>
+    internal static List<ModelMember> WriteMembers(string folder, IReadOnlyList<int?> folds, Action<int, string, IReadOnlyDictionary<string, string>> export)
+    {
+        Directory.CreateDirectory(folder);
+        var written = new List<ModelMember>();
+        for (var i = 0; i < folds.Count; i++)
+        {
+            var fold = folds[i];
+            var file = fold is { } f ? $"fold{f}.onnx" : $"member{i}.onnx";
+            var path = Path.Combine(folder, file);
+            var metadata = fold is { } k
+                ? new Dictionary<string, string> { ["fold"] = k.ToString(System.Globalization.CultureInfo.InvariantCulture) }
+                : new Dictionary<string, string>();
+            export(i, path, metadata);
+            written.Add(new ModelMember(file, ModelManifest.Sha256Of(path), fold));
+        }
+        return written;
     }
 
     /// <summary>Parses a manifest section that must be one JSON object; ArgumentException naming <paramref name="what"/> otherwise.</summary>

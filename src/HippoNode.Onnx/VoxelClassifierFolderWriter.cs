@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using HippoNode.Segmentation.Model;
 
@@ -30,23 +29,15 @@ public static class VoxelClassifierFolderWriter
         var training = ModelFolderWriter.ParseObject(info.TrainingJson, nameof(info.TrainingJson));
         var metrics = info.MetricsJson is null ? (JsonElement?)null : ModelFolderWriter.ParseObject(info.MetricsJson, nameof(info.MetricsJson));
 
-        Directory.CreateDirectory(folder);
-        var written = new List<ModelMember>();
-        for (var i = 0; i < members.Count; i++)
-        {
-            var m = members[i];
-            var file = m.Fold is { } f ? $"fold{f}.onnx" : $"member{i}.onnx";
-            var path = Path.Combine(folder, file);
-            VoxelClassifierOnnxExporter.Export(m.Weights, path, new VoxelClassifierExportOptions
+        var written = ModelFolderWriter.WriteMembers(folder, [.. members.Select(m => m.Fold)], (i, path, metadata) =>
+            VoxelClassifierOnnxExporter.Export(members[i].Weights, path, new VoxelClassifierExportOptions
             {
                 Name = info.Name,
                 Version = info.Version,
                 Description = info.Description,
                 Training = info.TrainingJson,
-                ExtraMetadata = m.Fold is { } fold ? new Dictionary<string, string> { ["fold"] = fold.ToString(CultureInfo.InvariantCulture) } : new Dictionary<string, string>(),
-            });
-            written.Add(new ModelMember(file, ModelManifest.Sha256Of(path), m.Fold));
-        }
+                ExtraMetadata = metadata,
+            }));
         var manifest = new ModelManifest
         {
             Name = info.Name,
