@@ -33,7 +33,7 @@ public static class Program
                 "analyze" => await AnalyzeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "serve" => await ServeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "demo" => await DemoCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
-                "train" => TrainCommand.Run(rest, Console.Out, Console.Error, cts.Token),
+                "train" => await TrainCommand.RunAsync(rest, Console.Error, cts.Token).ConfigureAwait(false),
                 _ => UnknownVerb(args[0]),
             };
         }
@@ -81,8 +81,9 @@ public static class Program
         w.WriteLine("                              run the node: receive, analyse, send results to the PACS (appsettings.json, env HippoNode__KEY)");
         w.WriteLine("  demo [--study DIR | --synthetic] [--out DIR] [--timeout S]");
         w.WriteLine("                              the whole flow on this machine: plays the PACS on loopback, sends a study, prints the results");
-        w.WriteLine("  train --data DIR --split split.json --out DIR [--folds 0,1,2,3,4] [--epochs N] [--seed S] [--resume] [--log-dir DIR]");
-        w.WriteLine("                              train the CPU voxel-MLP baseline per fold, export fold{k}.onnx + model.json");
+        w.WriteLine("  train [hippocampus] --data DIR --split split.json --out DIR [--folds 0,1,2,3,4] [--epochs N] [--seed S] [--threads N]");
+        w.WriteLine("        [--device cpu|cuda] [--max-cases N] [--resume] [--log-dir DIR] ...   (runs hipponode-train; --help there lists all)");
+        w.WriteLine("                              train one 3D U-Net member per fold with TorchSharp, export fold{k}.onnx + model.json");
     }
 }
 
