@@ -1,4 +1,5 @@
 using HippoNode.Training.Hippocampus;
+using HippoNode.Training.Reports;
 
 namespace HippoNode.Training;
 
@@ -9,6 +10,7 @@ public static class Program
     private static readonly Dictionary<string, Func<IReadOnlyList<string>, TextWriter, TextWriter, CancellationToken, int>> Modules = new(StringComparer.Ordinal)
     {
         ["hippocampus"] = UNetCommandLine.Run,
+        ["figures"] = EvaluationFigures.Run,
     };
 
     /// <summary>Runs <c>hipponode-train [MODULE] OPTIONS...</c>: the module word is optional and defaults to hippocampus.</summary>

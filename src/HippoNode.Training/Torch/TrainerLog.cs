@@ -86,7 +86,8 @@ public static class TrainerLog
         "C:\\Windows\\Fonts\\arial.ttf",
     ];
 
-    private static readonly Lazy<SKTypeface> Typeface = new(() =>
+    /// <summary>A typeface that renders text on this machine (the first font file found, else Skia's default).</summary>
+    internal static readonly Lazy<SKTypeface> Typeface = new(() =>
     {
         if (SKTypeface.Default.GlyphCount > 0) return SKTypeface.Default;
         foreach (var f in FontFiles)
