@@ -25,7 +25,12 @@ export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 PLAYWRIGHT_CORE_VERSION="${PLAYWRIGHT_CORE_VERSION:-1.65.1}"
 pw_dir="$HIPPONODE_CACHE/playwright"
 export PLAYWRIGHT_CORE_DIR="$pw_dir/node_modules/playwright-core"
-installed="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$PLAYWRIGHT_CORE_DIR/package.json" 2>/dev/null | head -1)"
+# Nothing installed yet is the normal first run: read the version only from a package.json that exists (under
+# pipefail a failing sed on a missing file would end the script before it installs anything).
+installed=""
+if [[ -f "$PLAYWRIGHT_CORE_DIR/package.json" ]]; then
+  installed="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$PLAYWRIGHT_CORE_DIR/package.json" | head -1)"
+fi
 if [[ "$installed" != "$PLAYWRIGHT_CORE_VERSION" ]]; then
   say "installing playwright-core@$PLAYWRIGHT_CORE_VERSION into $pw_dir (once; it never downloads a browser)"
   mkdir -p "$pw_dir"
