@@ -4,6 +4,7 @@ using HippoNode.Dicom.Network;
 using HippoNode.Node.Demo;
 using HippoNode.Node.Storage;
 using HippoNode.Node.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -160,6 +161,20 @@ public sealed class SecurityTests : IDisposable
         using var host = TestNode.Build(settings, new CopyRunner());
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ShippedAppSettings_TlsOff_LoopbackHttp_WatermarkRetentionAndDeadLetterDefaults()
+    {
+        var config = new ConfigurationBuilder().AddJsonFile(Path.Combine(TestData.RepoRoot, "src", "HippoNode", "appsettings.json")).Build();
+        var o = config.GetSection(NodeOptions.Section).Get<NodeOptions>()!;
+        Assert.Empty(o.Problems());
+        Assert.False(o.Tls.Enabled);
+        Assert.False(o.Pacs.Tls);
+        Assert.Empty(o.AllowedCallerHosts);
+        Assert.True(System.Net.IPAddress.IsLoopback(o.Http.LoopbackEndPoint()!.Address));
+        Assert.Equal((1024L, 30d, 0d, 60d), (o.Storage.MinFreeMegabytes, o.Storage.RetentionDays, o.Storage.MaxSizeGigabytes, o.Storage.RetentionIntervalMinutes));
+        Assert.Equal(3, o.Retry.DeadLetterAfter);
     }
 
     private sealed class SettableProbe : IFreeSpaceProbe
