@@ -213,13 +213,6 @@ public sealed class FaultTests : IDisposable
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         return new StreamReader(fs).ReadToEnd();
     }
-
-    private sealed class SettableProbe : IFreeSpaceProbe
-    {
-        public long Free { get; set; }
-
-        public long GetFreeBytes(string directory) => Free;
-    }
 }
 
 /// <summary>A theory that skips when a named peer tool is missing.</summary>

@@ -176,11 +176,4 @@ public sealed class SecurityTests : IDisposable
         Assert.Equal((1024L, 30d, 0d, 60d), (o.Storage.MinFreeMegabytes, o.Storage.RetentionDays, o.Storage.MaxSizeGigabytes, o.Storage.RetentionIntervalMinutes));
         Assert.Equal(3, o.Retry.DeadLetterAfter);
     }
-
-    private sealed class SettableProbe : IFreeSpaceProbe
-    {
-        public long Free { get; set; }
-
-        public long GetFreeBytes(string directory) => Free;
-    }
 }

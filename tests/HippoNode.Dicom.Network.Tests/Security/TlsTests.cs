@@ -100,7 +100,7 @@ public sealed class TlsTests : IDisposable
         var files = TestInstances.Write(Path.Combine(_work, "send"), 2);
 
         // storescp that does not ask for a client certificate (-ic); we verify its certificate against our CA.
-        await using (var peer = await Storescp.StartAsync(_work, ["+tls", server.KeyFile, server.CertificateFile, "+cf", _pki.CaFile, "-pw", "-ic"]))
+        await using (var peer = await Storescp.StartAsync(["+tls", server.KeyFile, server.CertificateFile, "+cf", _pki.CaFile, "-pw", "-ic"]))
         {
             var client = TestHelpers.Client("STORESCP");
             client.Tls = new DicomTlsOptions { CaFile = _pki.CaFile };
@@ -116,7 +116,7 @@ public sealed class TlsTests : IDisposable
         }
 
         // storescp that requires one (-rc, DCMTK's default): ours from the CA is accepted; none is refused.
-        await using (var peer = await Storescp.StartAsync(_work, ["+tls", server.KeyFile, server.CertificateFile, "+cf", _pki.CaFile, "-pw", "-rc"]))
+        await using (var peer = await Storescp.StartAsync(["+tls", server.KeyFile, server.CertificateFile, "+cf", _pki.CaFile, "-pw", "-rc"]))
         {
             var mine = _pki.Issue("hipponode-scu", server: false);
             var client = TestHelpers.Client("STORESCP");
@@ -166,43 +166,5 @@ public sealed class TlsTests : IDisposable
         options.Tls = tls;
         await using var a = await DicomClientAssociation.ConnectAsync("127.0.0.1", port, options, [PresentationContextProposal.Verification], CancellationToken.None);
         return await a.EchoAsync(CancellationToken.None);
-    }
-
-    /// <summary>A storescp child process on a free port, storing into its own folder; killed on dispose.</summary>
-    private sealed class Storescp : IAsyncDisposable
-    {
-        private readonly System.Diagnostics.Process _process;
-        private readonly System.Text.StringBuilder _out, _err;
-
-        private Storescp(System.Diagnostics.Process process, int port, string directory, System.Text.StringBuilder o, System.Text.StringBuilder e)
-        {
-            _process = process;
-            Port = port;
-            Directory = directory;
-            _out = o;
-            _err = e;
-        }
-
-        public int Port { get; }
-
-        public string Directory { get; }
-
-        public string Output => _out + "\n" + _err;
-
-        public static async Task<Storescp> StartAsync(string work, string[] extra)
-        {
-            var port = Processes.FreePort();
-            var dir = Path.Combine(work, "storescp-" + port);
-            System.IO.Directory.CreateDirectory(dir);
-            var p = Processes.Start("storescp", ["-aet", "STORESCP", "-od", dir, "-v", .. extra, port.ToString()], out var o, out var e);
-            await Processes.WaitForPortAsync(port, TimeSpan.FromSeconds(10));
-            return new Storescp(p, port, dir, o, e);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Processes.StopAsync(_process);
-            _process.Dispose();
-        }
     }
 }
