@@ -108,6 +108,18 @@ public sealed partial class NetworkCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task StoreScp_PortInUse_SaysSoAndExits1()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var err = new StringWriter();
+        Assert.Equal(1, await StoreScpCommand.RunAsync(["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--aet", "X", "--bind", "127.0.0.1", "--out", Path.Combine(_dir, "busy")],
+            new StringWriter(), err, CancellationToken.None));
+        Assert.Contains($"cannot listen on port {port}", err.ToString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("store-scp", new[] { "--port", "0", "--aet", "X", "--out", "o", "--tls-cert", "c.pem" }, "go together")]
     [InlineData("store-scp", new[] { "--port", "0", "--aet", "X", "--out", "o", "--tls-ca", "ca.pem" }, "needs a certificate")]

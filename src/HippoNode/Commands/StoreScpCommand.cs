@@ -10,7 +10,7 @@ public static class StoreScpCommand
 {
     private const string Usage = "store-scp --port N --aet AE --out DIR [--bind ADDRESS] [--allow-calling AE[,AE...]] [--min-free-mb N] [--tls-cert PEM --tls-key PEM [--tls-ca PEM] [--tls-verify-peer]]";
 
-    /// <summary>Runs the verb; returns 0 after a clean stop.</summary>
+    /// <summary>Runs the verb; returns 0 after a clean stop, 1 when the port cannot be bound.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         int? port = null;
@@ -70,7 +70,15 @@ public static class StoreScpCommand
             throw new UsageException(ex.Message);
         }
         await using var _ = server;
-        await server.StartAsync(stop.Token).ConfigureAwait(false);
+        try
+        {
+            await server.StartAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            await error.WriteLineAsync($"hipponode store-scp: cannot listen on port {port}: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
         await output.WriteLineAsync($"store-scp {aet} listening on port {server.Port}{(server.IsTls ? " (DICOM TLS)" : "")}, storing under {root} (Ctrl-C to stop)").ConfigureAwait(false);
         await output.FlushAsync(stop.Token).ConfigureAwait(false);
         try
