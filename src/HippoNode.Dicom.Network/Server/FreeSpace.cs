@@ -54,7 +54,7 @@ internal sealed class FreeSpaceGuard(DicomServerOptions options, ILogger logger)
             return true;
         }
         if (Interlocked.Exchange(ref _low, 1) == 0) Log.DiskSpaceLow(logger, free / Mb, min / Mb, options.IncomingDirectory);
-        refusal = $"Out of disk space: {free / Mb} MB free, the node keeps at least {min / Mb} MB";
+        refusal = $"Out of disk space: {free / Mb} MB free, the SCP keeps at least {min / Mb} MB";
         return false;
     }
 

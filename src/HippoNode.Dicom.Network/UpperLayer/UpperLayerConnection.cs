@@ -51,7 +51,6 @@ internal sealed class UpperLayerConnection : IAsyncDisposable
         _socket = socket;
         _socket.NoDelay = true; // request/response traffic: Nagle plus delayed ACK would add 40 ms per message
         _stream = transport ?? DicomTls.PlainStream(socket);
-        IsEncrypted = transport is System.Net.Security.SslStream;
         _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         _time = time;
         IsRequestor = isRequestor;
@@ -61,9 +60,6 @@ internal sealed class UpperLayerConnection : IAsyncDisposable
 
     /// <summary>True on the association-requestor (SCU) side.</summary>
     public bool IsRequestor { get; }
-
-    /// <summary>True when the connection runs over TLS.</summary>
-    public bool IsEncrypted { get; }
 
     /// <summary>The peer's address, for logs.</summary>
     public EndPoint? RemoteEndPoint { get; }
