@@ -27,6 +27,24 @@ public sealed class NodeMetrics
     /// <summary>Failed C-STORE attempts of result objects.</summary>
     public Counter OutboxFailures { get; }
 
+    /// <summary>Result objects dead-lettered after permanent failures.</summary>
+    public Counter DeadLettered { get; }
+
+    /// <summary>Studies retention deleted.</summary>
+    public Counter RetentionStudies { get; }
+
+    /// <summary>Bytes retention freed.</summary>
+    public Counter RetentionBytes { get; }
+
+    /// <summary>Result objects dead-lettered now.</summary>
+    public Gauge OutboxDeadLetter { get; }
+
+    /// <summary>Free bytes on the storage folder's file system.</summary>
+    public Gauge DiskFreeBytes { get; }
+
+    /// <summary>1 while the SCP refuses instances for lack of disk space.</summary>
+    public Gauge ReceivingPaused { get; }
+
     /// <summary>Jobs per state now.</summary>
     public Gauge Jobs { get; }
 
@@ -36,8 +54,8 @@ public sealed class NodeMetrics
     /// <summary>Studies receiving or waiting for their quiet time.</summary>
     public Gauge StudiesWaiting { get; }
 
-    /// <summary>Creates the metrics; the gauges are read from <paramref name="database"/> at each scrape.</summary>
-    public NodeMetrics(NodeDatabase database)
+    /// <summary>Creates the metrics; the gauges are read from <paramref name="database"/> and <paramref name="disk"/> at each scrape.</summary>
+    public NodeMetrics(NodeDatabase database, DiskStatus disk)
     {
         Registry = Metrics.NewCustomRegistry();
         var f = Metrics.WithCustomRegistry(Registry);
@@ -51,6 +69,12 @@ public sealed class NodeMetrics
         });
         OutboxSent = f.CreateCounter("hipponode_results_sent_total", "Result objects stored in the PACS");
         OutboxFailures = f.CreateCounter("hipponode_result_send_failures_total", "Failed C-STORE attempts of result objects");
+        DeadLettered = f.CreateCounter("hipponode_results_deadlettered_total", "Result objects dead-lettered after permanent failures");
+        RetentionStudies = f.CreateCounter("hipponode_retention_deleted_studies_total", "Finished studies retention deleted");
+        RetentionBytes = f.CreateCounter("hipponode_retention_deleted_bytes_total", "Bytes retention freed");
+        OutboxDeadLetter = f.CreateGauge("hipponode_outbox_deadletter", "Result objects dead-lettered, waiting for a re-send");
+        DiskFreeBytes = f.CreateGauge("hipponode_disk_free_bytes", "Free bytes on the storage folder's file system");
+        ReceivingPaused = f.CreateGauge("hipponode_receiving_paused", "1 while C-STORE is answered A700 for lack of disk space");
         Jobs = f.CreateGauge("hipponode_jobs", "Jobs per state", "state");
         OutboxPending = f.CreateGauge("hipponode_outbox_pending", "Result objects not yet stored in the PACS");
         StudiesWaiting = f.CreateGauge("hipponode_studies_waiting", "Studies receiving or waiting for their quiet time");
@@ -59,7 +83,11 @@ public sealed class NodeMetrics
             var counts = await database.CountsAsync(ct).ConfigureAwait(false);
             foreach (var (state, n) in counts.JobsByState) Jobs.WithLabels(state.ToString().ToLowerInvariant()).Set(n);
             OutboxPending.Set(counts.OutboxPending);
+            OutboxDeadLetter.Set(counts.OutboxDeadLetter);
             StudiesWaiting.Set(counts.StudiesWaiting);
+            var free = disk.FreeBytes();
+            if (free is { } bytes) DiskFreeBytes.Set(bytes);
+            ReceivingPaused.Set(disk.IsBelowWatermark(free) ? 1 : 0);
         });
     }
 

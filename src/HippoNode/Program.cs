@@ -28,6 +28,7 @@ public static class Program
                 "echo" => await EchoCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "store-scp" => await StoreScpCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "send" => await SendCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
+                "resend" => await ResendCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "dataset" => DatasetCommand.Run(rest, Console.Out, Console.Error),
                 "evaluate" => EvaluateCommand.Run(rest, Console.Out, Console.Error),
                 "analyze" => await AnalyzeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
@@ -65,12 +66,15 @@ public static class Program
         w.WriteLine("usage: hipponode VERB [options]");
         w.WriteLine();
         w.WriteLine("  dump [--all] FILE...        print each DICOM file's data set (like dcmdump)");
-        w.WriteLine("  echo HOST PORT --called AE [--calling AE]");
+        w.WriteLine("  echo HOST PORT --called AE [--calling AE] [TLS]");
         w.WriteLine("                              C-ECHO a DICOM peer (exit 0 when it answers success)");
-        w.WriteLine("  store-scp --port N --aet AE --out DIR");
+        w.WriteLine("  store-scp --port N --aet AE --out DIR [--min-free-mb N] [TLS]");
         w.WriteLine("                              receive C-STORE into DIR/<StudyInstanceUID>/<SOPInstanceUID>.dcm until Ctrl-C/SIGTERM");
-        w.WriteLine("  send HOST PORT --called AE [--calling AE] PATH...");
+        w.WriteLine("  send HOST PORT --called AE [--calling AE] [TLS] PATH...");
         w.WriteLine("                              C-STORE files and folders (recursive); per-file status, exit 1 when any failed");
+        w.WriteLine("      TLS: --tls-cert PEM --tls-key PEM [--tls-ca PEM] [--tls-verify-peer | --tls-no-verify] (DICOM TLS, BCP 195)");
+        w.WriteLine("  resend --storage DIR [--all | --job ID]");
+        w.WriteLine("                              list the node's dead-lettered results, or put them back in its outbox");
         w.WriteLine("  dataset check DIR [--json OUT]   curation report of an MSD folder (imagesTr/, labelsTr/)");
         w.WriteLine("  dataset split DIR [--seed N] [--test-fraction F] [--folds K] [--out FILE]   fixed seeded test/CV split");
         w.WriteLine("  evaluate --images DIR --labels DIR --model DIR --json OUT [--cases LIST|split.json] [--save-labels DIR] [--provider cpu|cuda]");

@@ -67,18 +67,21 @@ public sealed class TestNode : IAsyncDisposable
         ["HippoNode:Retry:TimeoutSeconds"] = "5",
     };
 
-    public static IHost Build(Dictionary<string, string?> settings, IStudyAnalysisRunner runner) =>
+    /// <summary>The node's host, not started; <paramref name="services"/> replaces services (a free-space probe, a clock).</summary>
+    public static IHost Build(Dictionary<string, string?> settings, IStudyAnalysisRunner runner, Action<IServiceCollection>? services = null) =>
         NodeHost.Build([], b =>
         {
             b.Configuration.AddInMemoryCollection(settings);
             b.Services.AddSingleton(runner);
+            services?.Invoke(b.Services);
         });
 
-    public static async Task<TestNode> StartAsync(string storage, int pacsPort, IStudyAnalysisRunner runner, Action<Dictionary<string, string?>>? tweak = null)
+    public static async Task<TestNode> StartAsync(string storage, int pacsPort, IStudyAnalysisRunner runner, Action<Dictionary<string, string?>>? tweak = null,
+        Action<IServiceCollection>? services = null)
     {
         var settings = Settings(storage, pacsPort);
         tweak?.Invoke(settings);
-        var host = Build(settings, runner);
+        var host = Build(settings, runner, services);
         await host.StartAsync();
         return new TestNode(host);
     }
