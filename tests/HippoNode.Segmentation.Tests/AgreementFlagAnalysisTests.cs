@@ -45,6 +45,10 @@ public sealed class AgreementFlagAnalysisTests
         Assert.Equal(["b", "c"], s.Failures.Select(c => c.Id));
         Assert.Equal(1, s.FailuresFlagged);     // b; c fails unflagged
         Assert.Equal(1, s.FlaggedNotFailures);  // a is flagged but fine
+        var text = new StringWriter(CultureInfo.InvariantCulture);
+        AgreementFlagAnalysis.Run([("r.json", json)], failBelow: 0.7).WriteText(text);
+        Assert.Contains("missed failure: c  dice 0.6500  agreement 0.9500", text.ToString());
+        Assert.Contains("false alarm: a  dice 0.9100  agreement 0.7500", text.ToString());
     }
 
     [Fact]

@@ -88,6 +88,8 @@ public sealed class ValidationVerbsTests : IDisposable
         Assert.Contains("flagged: 1 of 3", output);
         Assert.Contains("worst 2 by Dice, flagged: 1 of 2", output);
         Assert.Contains("failures (dice < 0.7): 2, flagged: 1 of 2", output);
+        Assert.Contains("missed failure: quiet  dice 0.5500  agreement 0.9300", output);
+        Assert.DoesNotContain("false alarm", output);
         using var doc = JsonDocument.Parse(File.ReadAllText(P("qa/flag.json")));
         var report = doc.RootElement.GetProperty("reports")[0];
         Assert.Equal(1, report.GetProperty("worst_flagged").GetInt32());

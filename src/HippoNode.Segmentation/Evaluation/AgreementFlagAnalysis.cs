@@ -198,7 +198,14 @@ public sealed class AgreementFlagAnalysis
             foreach (var c in s.Worst)
                 w.WriteLine(string.Create(inv, $"    {Label(s, c)}  dice {c.Dice:F4}  agreement {c.Agreement:F4}  {(c.Flagged ? "FLAGGED" : "not flagged")}"));
             if (s.FailBelow is { } f)
+            {
                 w.WriteLine(string.Create(inv, $"  failures (dice < {f}): {s.Failures.Count}, flagged: {s.FailuresFlagged} of {s.Failures.Count}; flagged cases that are not failures: {s.FlaggedNotFailures}"));
+                // The flag's errors by name, so that they can be looked at.
+                foreach (var c in s.Failures.Where(c => !c.Flagged))
+                    w.WriteLine(string.Create(inv, $"    missed failure: {Label(s, c)}  dice {c.Dice:F4}  agreement {c.Agreement:F4}"));
+                foreach (var c in s.Cases.Where(c => c.Flagged && c.Dice >= f))
+                    w.WriteLine(string.Create(inv, $"    false alarm: {Label(s, c)}  dice {c.Dice:F4}  agreement {c.Agreement:F4}"));
+            }
             w.WriteLine(s.Spearman is { } rho
                 ? string.Create(inv, $"  Spearman rank correlation of agreement and Dice: {rho:F3}")
                 : "  Spearman rank correlation of agreement and Dice: undefined");
