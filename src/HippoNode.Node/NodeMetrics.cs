@@ -54,6 +54,12 @@ public sealed class NodeMetrics
     /// <summary>Studies receiving or waiting for their quiet time.</summary>
     public Gauge StudiesWaiting { get; }
 
+    /// <summary>Ensemble agreement of each analysed study: its drift over time is the post-deployment quality signal.</summary>
+    public Histogram Agreement { get; }
+
+    /// <summary>Analysed studies whose agreement was below the threshold (flagged for review).</summary>
+    public Counter QualityFlagged { get; }
+
     /// <summary>Creates the metrics; the gauges are read from <paramref name="database"/> and <paramref name="disk"/> at each scrape.</summary>
     public NodeMetrics(NodeDatabase database, DiskStatus disk)
     {
@@ -78,6 +84,12 @@ public sealed class NodeMetrics
         Jobs = f.CreateGauge("hipponode_jobs", "Jobs per state", "state");
         OutboxPending = f.CreateGauge("hipponode_outbox_pending", "Result objects not yet stored in the PACS");
         StudiesWaiting = f.CreateGauge("hipponode_studies_waiting", "Studies receiving or waiting for their quiet time");
+        Agreement = f.CreateHistogram("hipponode_result_agreement", "Ensemble agreement (mean pairwise Dice of the members) per analysed study", new HistogramConfiguration
+        {
+            // Fine steps where the flag threshold (0.8) and the validated range (about 0.92-0.97) lie.
+            Buckets = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 1.0],
+        });
+        QualityFlagged = f.CreateCounter("hipponode_results_quality_flagged_total", "Analysed studies flagged for review (agreement below the threshold)");
         Registry.AddBeforeCollectCallback(async ct =>
         {
             var counts = await database.CountsAsync(ct).ConfigureAwait(false);
@@ -89,6 +101,13 @@ public sealed class NodeMetrics
             if (free is { } bytes) DiskFreeBytes.Set(bytes);
             ReceivingPaused.Set(disk.IsBelowWatermark(free) ? 1 : 0);
         });
+    }
+
+    /// <summary>Observes an analysed study's agreement (when the model reports one) and its quality flag.</summary>
+    public void ObserveQuality(double? agreement, bool flagged)
+    {
+        if (agreement is { } a && double.IsFinite(a)) Agreement.Observe(a);
+        if (flagged) QualityFlagged.Inc();
     }
 
     /// <summary>Observes a job's stages.</summary>

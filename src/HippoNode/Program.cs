@@ -31,6 +31,7 @@ public static class Program
                 "resend" => await ResendCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "dataset" => DatasetCommand.Run(rest, Console.Out, Console.Error),
                 "evaluate" => EvaluateCommand.Run(rest, Console.Out, Console.Error),
+                "qa-flag" => QaFlagCommand.Run(rest, Console.Out, Console.Error),
                 "analyze" => await AnalyzeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "serve" => await ServeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "demo" => await DemoCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
@@ -77,8 +78,12 @@ public static class Program
         w.WriteLine("                              list the node's dead-lettered results, or put them back in its outbox");
         w.WriteLine("  dataset check DIR [--json OUT]   curation report of an MSD folder (imagesTr/, labelsTr/)");
         w.WriteLine("  dataset split DIR [--seed N] [--test-fraction F] [--folds K] [--out FILE]   fixed seeded test/CV split");
+        w.WriteLine("  dataset perturb DIR --kind swap-xz|flip-y|invert|noise|thick-slices|crop-x --out OUT [--cases LIST|split.json] [--seed N]");
+        w.WriteLine("                              write deliberately faulty copies of the cases (the validation plan's stress set)");
         w.WriteLine("  evaluate --images DIR --labels DIR --model DIR --json OUT [--cases LIST|split.json] [--save-labels DIR] [--provider cpu|cuda]");
         w.WriteLine("                              Dice/Jaccard/sensitivity/specificity/volumes per case, ensemble and each member");
+        w.WriteLine("  qa-flag --evaluation REPORT.json [...] [--threshold 0.8] [--worst 5] [--fail-below DICE] [--json OUT]");
+        w.WriteLine("                              what the agreement quality flag catches in evaluate reports: worst cases, failures, rank correlation");
         w.WriteLine("  analyze STUDY_DIR --out DIR [--model DIR] [--rules FILE] [--agreement-threshold X] [--provider cpu|cuda]");
         w.WriteLine("                              choose the series, segment it, write seg.dcm, sr.dcm, sc.dcm, result.json; exit 3: no eligible series");
         w.WriteLine("  serve [--config FILE] [--port N] [--aet AE] [--storage DIR] [--pacs-host H] [--pacs-port N] [--pacs-aet AE] [--http URL] [--HippoNode:KEY=VALUE...]");
