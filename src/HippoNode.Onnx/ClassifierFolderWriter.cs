@@ -120,7 +120,7 @@ public static class ClassifierFolderWriter
             Description = "UNTRAINED: seeded random weights for plumbing tests and demos; the probability means nothing",
             Untrained = true,
             Input = input ?? new ClassifierInput(),
-            ThresholdSource = "none (untrained)",
+            ThresholdSource = "not tuned: untrained model",
             TrainingJson = "{\"trained\": false}",
         });
 }

@@ -52,7 +52,7 @@ public static class ChestXrayPageRenderer
         })
         {
             page.Text(label, Left, y, 18, Grey);
-            page.Text(value, 220, y, 18, SKColors.White);
+            page.TextFit(value, 220, y, Width - Left - 220, 18, SKColors.White);
             y += 28;
         }
 
@@ -97,7 +97,7 @@ public static class ChestXrayPageRenderer
         page.Text("max", barLeft + barWidth + 8, y - 1, 15, Grey);
         page.Text($"relative {findings.PositiveLabel.ToLowerInvariant()} evidence (normalised per image)", barLeft + barWidth / 2, y + 20, 15, Grey, align: SKTextAlign.Center);
         if (findings.Heat.All(h => h <= 0))
-            page.Text("no region points towards " + findings.PositiveLabel.ToLowerInvariant(), Left + Panel / 2, y + 20, 15, Grey, align: SKTextAlign.Center);
+            page.Text("(no region points towards " + findings.PositiveLabel.ToLowerInvariant() + ")", barLeft + barWidth / 2, y + 40, 15, Grey, align: SKTextAlign.Center);
         y += 62;
 
         // The result.

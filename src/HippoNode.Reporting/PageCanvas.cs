@@ -64,7 +64,16 @@ internal sealed class PageCanvas(SKCanvas canvas)
     {
         using var font = new SKFont(ReportFonts.Typeface, size);
         var width = font.MeasureText(text);
-        Text(text, x, y, width > maxWidth ? Math.Max(8, size * maxWidth / width) : size, colour);
+        // Never below 10 px: past that, cut the text and say so rather than print what nobody can read.
+        var fitted = width > maxWidth ? size * maxWidth / width : size;
+        if (fitted < 10)
+        {
+            using var small = new SKFont(ReportFonts.Typeface, 10);
+            while (text.Length > 1 && small.MeasureText(text + "…") > maxWidth) text = text[..^1];
+            text += "…";
+            fitted = 10;
+        }
+        Text(text, x, y, fitted, colour);
     }
 
     public void Line(float x0, float y0, float x1, float y1, SKColor colour, float width = 1)

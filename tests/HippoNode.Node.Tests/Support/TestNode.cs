@@ -67,14 +67,15 @@ public sealed class TestNode : IAsyncDisposable
         ["HippoNode:Retry:TimeoutSeconds"] = "5",
     };
 
-    public static IHost Build(Dictionary<string, string?> settings, IStudyAnalysisRunner runner) =>
+    /// <summary>The node host; a null <paramref name="runner"/> keeps the real analysis modules.</summary>
+    public static IHost Build(Dictionary<string, string?> settings, IStudyAnalysisRunner? runner) =>
         NodeHost.Build([], b =>
         {
             b.Configuration.AddInMemoryCollection(settings);
-            b.Services.AddSingleton(runner);
+            if (runner is not null) b.Services.AddSingleton(runner);
         });
 
-    public static async Task<TestNode> StartAsync(string storage, int pacsPort, IStudyAnalysisRunner runner, Action<Dictionary<string, string?>>? tweak = null)
+    public static async Task<TestNode> StartAsync(string storage, int pacsPort, IStudyAnalysisRunner? runner, Action<Dictionary<string, string?>>? tweak = null)
     {
         var settings = Settings(storage, pacsPort);
         tweak?.Invoke(settings);
