@@ -200,12 +200,12 @@ public sealed class AnalyzeCommandLine
         {
             foreach (var m in result.Modules)
                 await output.WriteLineAsync($"module {m.Module}: {m.Status.ToString().ToLowerInvariant()}{(m.Error ?? m.Summary) switch { null => "", var d => ": " + d }}").ConfigureAwait(false);
-            if (result.Modules.Count == 0 && result.Summary is { } summary) await output.WriteLineAsync(summary).ConfigureAwait(false);
             if (result.Status == AnalysisStatus.NoEligibleSeries)
             {
                 await output.WriteLineAsync($"{result.Summary}: nothing analysed; wrote {result.ResultJson}").ConfigureAwait(false);
                 return ExitNoEligibleSeries;
             }
+            if (result.Modules.Count == 0 && result.Summary is { } summary) await output.WriteLineAsync(summary).ConfigureAwait(false);
             await output.WriteLineAsync($"wrote {string.Join(", ", result.OutputFiles.Append(result.ResultJson))}").ConfigureAwait(false);
             return result.Status == AnalysisStatus.Failed ? ExitFailed : ExitCompleted;
         }

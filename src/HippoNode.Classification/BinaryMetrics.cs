@@ -146,7 +146,7 @@ public static class BinaryMetrics
         foreach (var p in RocCurve(cases).Where(p => double.IsFinite(p.Threshold)))
         {
             var j = p.TruePositiveRate - p.FalsePositiveRate;
-            if (j > best.J) best = (j, p.Threshold);
+            if (j > best.J + 1e-12) best = (j, p.Threshold); // the tolerance keeps rounding from breaking ties towards lower thresholds
         }
         return best.Threshold;
     }
