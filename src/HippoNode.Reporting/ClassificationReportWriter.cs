@@ -8,8 +8,9 @@ namespace HippoNode.Reporting;
 /// "Plain chest X-ray") and the Image Library holding the source radiograph; Imaging Measurements (DCM 126010) with one
 /// TID 1501 Measurement Group: tracking identifier and UID, finding category and finding (SCT 233604007 "Pneumonia"),
 /// finding site (SCT 39607008 "Lung structure"), algorithm name and version, the probability as a NUM (private
-/// 99HIPPONODE concept, UCUM "1") inferred from the outline of the strongest heat-map region on the radiograph (SCOORD
-/// POLYLINE selected from the source image, so that OHIF places and draws it), the threshold as a NUM, and the decision as
+/// 99HIPPONODE concept, UCUM "1") inferred from the outline of the strongest heat-map region on the radiograph, or from
+/// the image border when no region points towards pneumonia (SCOORD POLYLINE selected from the source image, so that
+/// OHIF places and draws it), the threshold as a NUM, and the decision as
 /// a coded qualitative evaluation: Pneumonia = SCT 52101004 "Present" or SCT 2667000 "Absent". Qualitative Evaluations
 /// (UMLS C0034375) carries the not-for-diagnostic-use statement, and for an untrained model a second statement saying so.
 /// </remarks>
@@ -38,15 +39,14 @@ public static class ClassificationReportWriter
         var sr = MeasurementReportDocument.Start(o, studyUid, options, (sourceSeries, [image]));
         var root = MeasurementReportDocument.Context(sr, options, Codes.PlainChestXray, [image]);
 
+        // Always a region a viewer can draw: OHIF 3.13 hydrates TID 1500 measurements only from SCOORDs and fails on a
+        // group without one. With no hot region the probability is inferred from the whole image, and the outline says so.
         var probability = sr.Num("CONTAINS", Codes.PneumoniaProbability, findings.Probability, Codes.NoUnits);
-        if (HotRegion(findings) is { } outline)
-        {
-            var scoord = sr.Item("INFERRED FROM", "SCOORD", null)
-                .AddOrUpdate(DicomTags.GraphicType, DicomVR.CS, "POLYLINE")
-                .AddOrUpdate(DicomTags.GraphicData, DicomVR.FL, outline)
-                .AddOrUpdate(DicomTags.ContentSequence, sr.Image("SELECTED FROM", null, image.SopClass, image.SopInstance, null));
-            probability.AddOrUpdate(DicomTags.ContentSequence, scoord);
-        }
+        var outline = HotRegion(findings) ?? WholeImage(findings);
+        probability.AddOrUpdate(DicomTags.ContentSequence, sr.Item("INFERRED FROM", "SCOORD", null)
+            .AddOrUpdate(DicomTags.GraphicType, DicomVR.CS, "POLYLINE")
+            .AddOrUpdate(DicomTags.GraphicData, DicomVR.FL, outline)
+            .AddOrUpdate(DicomTags.ContentSequence, sr.Image("SELECTED FROM", null, image.SopClass, image.SopInstance, null)));
         var group = new List<DicomDataset>
         {
             sr.Text("HAS OBS CONTEXT", Codes.TrackingIdentifier, $"{findings.PositiveLabel.ToLowerInvariant()} classification"),
@@ -68,6 +68,14 @@ public static class ClassificationReportWriter
         root.Add(sr.Container("CONTAINS", Codes.QualitativeEvaluations, [.. statements]));
         ds.AddOrUpdate(DicomTags.ContentSequence, [.. root]);
         return ds;
+    }
+
+    /// <summary>The image's border as a closed polyline (column\row pairs, pixel-edge coordinates).</summary>
+    public static float[] WholeImage(ClassificationFindings findings)
+    {
+        ArgumentNullException.ThrowIfNull(findings);
+        float w = findings.Columns, h = findings.Rows;
+        return [0, 0, w, 0, w, h, 0, h, 0, 0];
     }
 
     /// <summary>
