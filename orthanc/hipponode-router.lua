@@ -1,8 +1,15 @@
--- HippoNode router for Orthanc: when a study is stable, send its HippoCrop MR series to the HippoNode modality.
+-- HippoNode router for Orthanc: when a study is stable, send the series the node's modules analyse to the HippoNode
+-- modality: HippoCrop MR series (hippocampus volumetry) and frontal chest radiographs (chest X-ray classification).
 --
 -- Rules (each decision is logged as "HippoNode router: ..." in Orthanc's log):
---  * Only series whose Modality is in SeriesModalities and whose SeriesDescription is in SeriesDescriptions
---    (case-insensitive) are sent; the node segments that crop, it does not need the full-brain series.
+--  * Hippocampus: series whose Modality is in SeriesModalities and whose SeriesDescription is in SeriesDescriptions
+--    (case-insensitive); the node segments that crop, it does not need the full-brain series.
+--  * Chest X-ray: series whose Modality is in ChestModalities (DX, CR) whose Body Part Examined contains one of
+--    ChestBodyParts (or, when it is empty, whose series or study description does), and that hold at least one
+--    instance whose View Position is in ChestViewPositions (PA, AP): a lateral-only series is not sent. The node
+--    checks the same rules again per image and says why it took or left each one.
+--  * Compressed images need no rule here: the node accepts uncompressed transfer syntaxes only, so Orthanc transcodes
+--    them on sending (orthanc.json: TranscodeDicomProtocol, and AllowTranscoding on the hipponode modality).
 --  * Never anything we produced: Manufacturer = ProducerManufacturer or a description starting with
 --    ProducerSeriesPrefix ("HippoNode SEG/SR/Report"); and never a SEG, SR or Secondary Capture object, whoever
 --    made it. Other vendors' derived objects (e.g. an Imaging Biometrics SC series in TestVolumes/Study2) do not
@@ -30,6 +37,12 @@ end
 
 local DESCRIPTIONS = lowerSet(settings['SeriesDescriptions'], { 'HippoCrop' })
 local MODALITIES = lowerSet(settings['SeriesModalities'], { 'MR' })
+local CHEST_MODALITIES = lowerSet(settings['ChestModalities'], { 'DX', 'CR' })
+local CHEST_VIEWS = lowerSet(settings['ChestViewPositions'], { 'PA', 'AP' })
+local CHEST_BODY_PARTS = {}
+for _, v in ipairs(settings['ChestBodyParts'] or { 'chest', 'thorax', 'lung', 'cxr' }) do
+   table.insert(CHEST_BODY_PARTS, string.lower(v))
+end
 
 -- SEG, the SR classes (Basic/Enhanced/Comprehensive/Comprehensive 3D) and the Secondary Capture classes: never
 -- input to the segmentation, even when their series description says HippoCrop.
@@ -73,11 +86,64 @@ local function isProduced(series)
    return string.sub(description, 1, string.len(PRODUCER_PREFIX)) == PRODUCER_PREFIX
 end
 
-local function isCandidate(series)
+local function mentionsChest(text)
+   local lower = string.lower(text or '')
+   for _, word in ipairs(CHEST_BODY_PARTS) do
+      if string.find(lower, word, 1, true) then
+         return true
+      end
+   end
+   return false
+end
+
+-- The View Position of an instance; nil when absent (RestApiGet raises on a missing tag: pcall keeps the router alive).
+local function viewPositionOf(instanceId)
+   local ok, value = pcall(RestApiGet, '/instances/' .. instanceId .. '/content/0018-5101')
+   if not ok or value == nil then
+      return nil
+   end
+   return string.lower(trim(string.gsub(value, '%z', '')))
+end
+
+local function isHippocampusCandidate(series)
    local tags = series['MainDicomTags'] or {}
    return MODALITIES[string.lower(trim(tags['Modality']))] == true
       and DESCRIPTIONS[string.lower(trim(tags['SeriesDescription']))] == true
-      and not DERIVED_SOP_CLASSES[sopClassOf(series) or '']
+end
+
+local function isChestCandidate(series, studyTags)
+   local tags = series['MainDicomTags'] or {}
+   if CHEST_MODALITIES[string.lower(trim(tags['Modality']))] ~= true then
+      return false
+   end
+   local bodyPart = trim(tags['BodyPartExamined'])
+   if bodyPart ~= '' then
+      if not mentionsChest(bodyPart) then
+         return false
+      end
+   elseif not (mentionsChest(tags['SeriesDescription']) or mentionsChest((studyTags or {})['StudyDescription'])) then
+      return false
+   end
+   for _, instanceId in ipairs(series['Instances'] or {}) do
+      if CHEST_VIEWS[viewPositionOf(instanceId) or ''] then
+         return true
+      end
+   end
+   return false
+end
+
+-- Which module a series is for ('hippocampus', 'chest-xray'), or nil. Derived objects (SEG, SR, SC) never are.
+local function moduleFor(series, studyTags)
+   if DERIVED_SOP_CLASSES[sopClassOf(series) or ''] then
+      return nil
+   end
+   if isHippocampusCandidate(series) then
+      return 'hippocampus'
+   end
+   if isChestCandidate(series, studyTags) then
+      return 'chest-xray'
+   end
+   return nil
 end
 
 local function splitRecord(record)
@@ -95,13 +161,18 @@ function OnStableStudy(studyId, tags, metadata)
    local hasProduced = false
    local toSend = {}
    local toSendUids = {}
+   local modules = {}
    for _, series in ipairs(seriesList) do
       local uid = trim((series['MainDicomTags'] or {})['SeriesInstanceUID'])
       if isProduced(series) then
          hasProduced = true
-      elseif isCandidate(series) and not routed[uid] then
-         table.insert(toSend, series['ID'])
-         table.insert(toSendUids, uid)
+      elseif not routed[uid] then
+         local module = moduleFor(series, tags)
+         if module ~= nil then
+            table.insert(toSend, series['ID'])
+            table.insert(toSendUids, uid)
+            modules[module] = (modules[module] or 0) + 1
+         end
       end
    end
 
@@ -130,5 +201,10 @@ function OnStableStudy(studyId, tags, metadata)
    end
    table.sort(all)
    RestApiPut('/studies/' .. studyId .. '/metadata/' .. METADATA, table.concat(all, ','))
-   log('study ' .. studyId .. ': sent ' .. #toSend .. ' series to ' .. MODALITY .. ' (job ' .. job .. ')')
+   local forWhat = {}
+   for module, count in pairs(modules) do
+      table.insert(forWhat, count .. ' for ' .. module)
+   end
+   table.sort(forWhat)
+   log('study ' .. studyId .. ': sent ' .. #toSend .. ' series to ' .. MODALITY .. ' (' .. table.concat(forWhat, ', ') .. '; job ' .. job .. ')')
 end

@@ -43,15 +43,21 @@ public sealed class AnalysisOptions
     /// The default model folder: <see cref="ModelFolderVariable"/> when set; else the first <c>models/hippocampus</c> holding a
     /// model.json in the application folder or above it (a repository checkout); else <c>models/hippocampus</c> in the application folder.
     /// </summary>
-    public static string DefaultModelFolder()
+    public static string DefaultModelFolder() => FindModelFolder(ModelFolderVariable, DefaultModelSubfolder);
+
+    /// <summary>
+    /// A module's default model folder: the environment variable <paramref name="variable"/> when set; else the first
+    /// <paramref name="subfolder"/> holding a model.json in the application folder or above it; else that subfolder of the application folder.
+    /// </summary>
+    internal static string FindModelFolder(string variable, string subfolder)
     {
-        if (Environment.GetEnvironmentVariable(ModelFolderVariable) is { Length: > 0 } env) return Path.GetFullPath(env);
+        if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } env) return Path.GetFullPath(env);
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
         {
-            var candidate = Path.Combine(d.FullName, DefaultModelSubfolder);
+            var candidate = Path.Combine(d.FullName, subfolder);
             if (File.Exists(Path.Combine(candidate, ModelManifest.FileName))) return candidate;
         }
-        return Path.Combine(AppContext.BaseDirectory, DefaultModelSubfolder);
+        return Path.Combine(AppContext.BaseDirectory, subfolder);
     }
 
     /// <summary>Throws when a value is out of range.</summary>

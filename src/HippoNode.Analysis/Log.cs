@@ -37,4 +37,22 @@ internal static partial class Log
 
     [LoggerMessage(3010, LogLevel.Warning, "Analysis of {Folder} failed: {Message}")]
     public static partial void Failed(ILogger logger, string folder, string message);
+
+    [LoggerMessage(3011, LogLevel.Information, "Radiograph {SopInstanceUid}: {Columns}x{Rows}; {Pipeline}")]
+    public static partial void RadiographRead(ILogger logger, string sopInstanceUid, int columns, int rows, string pipeline);
+
+    [LoggerMessage(3012, LogLevel.Information, "Study {StudyInstanceUid}: probability {Probability:0.000}, threshold {Threshold:0.000}: {Decision}")]
+    public static partial void Classified(ILogger logger, string studyInstanceUid, double probability, double threshold, string decision);
+
+    [LoggerMessage(3020, LogLevel.Information, "Study {StudyInstanceUid}: module {Module} {Verdict} (rules '{Rules}')")]
+    public static partial void ModuleSelected(ILogger logger, string studyInstanceUid, string module, string verdict, string rules);
+
+    [LoggerMessage(3021, LogLevel.Information, "Study {StudyInstanceUid}: no module applies ({Modules}); nothing analysed, nothing sent")]
+    public static partial void NoModuleApplies(ILogger logger, string studyInstanceUid, string modules);
+
+    [LoggerMessage(3022, LogLevel.Information, "Study {StudyInstanceUid}: module {Module} completed: {Summary}")]
+    public static partial void ModuleCompleted(ILogger logger, string studyInstanceUid, string module, string? summary);
+
+    [LoggerMessage(3023, LogLevel.Warning, "Study {StudyInstanceUid}: module {Module} failed (the other modules go on): {Error}")]
+    public static partial void ModuleFailed(ILogger logger, string studyInstanceUid, string module, string error, Exception? exception);
 }

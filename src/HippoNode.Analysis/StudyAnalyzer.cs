@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using HippoNode.Analysis.Modules;
 using HippoNode.Analysis.Outputs;
 using HippoNode.Analysis.Selection;
 using HippoNode.Analysis.Volumes;
@@ -22,15 +23,53 @@ public enum AnalysisStatus
 
     /// <summary>No series met the selection rules; nothing written but result.json.</summary>
     NoEligibleSeries,
+
+    /// <summary>Every module that applied to the study failed (<see cref="StudyAnalysisResult.Modules"/> says why); only result.json written.</summary>
+    Failed,
 }
+
+/// <summary>How one module's part of a study analysis ended.</summary>
+public enum ModuleStatus
+{
+    /// <summary>Outputs written.</summary>
+    Completed,
+
+    /// <summary>The module's rules took nothing from the study.</summary>
+    NotApplicable,
+
+    /// <summary>The module applied and failed (<see cref="ModuleOutcome.Error"/>); the other modules still ran.</summary>
+    Failed,
+}
+
+/// <summary>One module's part of a study analysis.</summary>
+/// <param name="Module">The module's name.</param>
+/// <param name="Status">How it ended.</param>
+/// <param name="Error">Why it failed, or null.</param>
+/// <param name="Summary">One line a reader understands ("pneumonia probability 0.830 ≥ 0.500: PNEUMONIA"), or null.</param>
+/// <param name="ResultJson">The module's result.json, or null when it did not run.</param>
+/// <param name="OutputFiles">The DICOM objects it wrote.</param>
+/// <param name="Series">Every series of the study with the module's decision.</param>
+/// <param name="Measurements">Its numbers by name (volumes in mm3; probability and threshold).</param>
+public sealed record ModuleOutcome(string Module, ModuleStatus Status, string? Error, string? Summary, string? ResultJson, IReadOnlyList<string> OutputFiles,
+    IReadOnlyList<SeriesDecision> Series, IReadOnlyDictionary<string, double> Measurements);
 
 /// <summary>The selection decision for one series of the study.</summary>
 public sealed record SeriesDecision(string SeriesInstanceUid, string? SeriesDescription, string? Modality, int Instances, bool Chosen, string Reason);
 
 /// <summary>One stage of an analysis and how long it took.</summary>
-public sealed record StageTiming(string Stage, TimeSpan Duration);
+public sealed record StageTiming(string Stage, TimeSpan Duration)
+{
+    /// <summary>Runs CPU-bound or synchronous-I/O <paramref name="work"/> on the thread pool (callers on a request thread are never blocked) and records its duration.</summary>
+    internal static async Task<T> RunAsync<T>(List<StageTiming> stages, string name, Func<T> work, CancellationToken cancellationToken)
+    {
+        var sw = Stopwatch.StartNew();
+        var result = await Task.Run(work, cancellationToken).ConfigureAwait(false);
+        stages.Add(new StageTiming(name, sw.Elapsed));
+        return result;
+    }
+}
 
-/// <summary>The outcome of <see cref="StudyAnalyzer.AnalyzeAsync"/>.</summary>
+/// <summary>The outcome of <see cref="StudyAnalyzer.AnalyzeAsync(string, string, CancellationToken)"/>.</summary>
 public sealed class StudyAnalysisResult
 {
     /// <summary>How it ended.</summary>
@@ -65,6 +104,18 @@ public sealed class StudyAnalysisResult
 
     /// <summary>Things the operator should know that did not stop the analysis (skipped files, missing writers).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>The module that produced this result ("hippocampus", "chest-xray"), or "study" for the router's combined result.</summary>
+    public string Module { get; init; } = StudyAnalyzer.ModuleName;
+
+    /// <summary>One line a reader understands, or null.</summary>
+    public string? Summary { get; init; }
+
+    /// <summary>The module's numbers by name (the chest X-ray module: probability, threshold, positive).</summary>
+    public IReadOnlyDictionary<string, double> Measurements { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>For the router's combined result: every module and how its part ended; empty for a single module's result.</summary>
+    public IReadOnlyList<ModuleOutcome> Modules { get; init; } = [];
 }
 
 /// <summary>Analyses one study folder: selects the series, segments it, writes SEG, SR, SC and result.json.</summary>
@@ -75,10 +126,13 @@ public sealed class StudyAnalysisResult
 /// source slices; hand the findings to the report writers; write result.json. Safe to call concurrently: the loaded
 /// model is shared and nothing else is.
 /// </remarks>
-public sealed class StudyAnalyzer : IDisposable
+public sealed class StudyAnalyzer : AnalysisModule
 {
     /// <summary>The name of the machine-readable result in the output folder.</summary>
     public const string ResultFileName = "result.json";
+
+    /// <summary>The module's name.</summary>
+    public const string ModuleName = "hippocampus";
 
     private readonly ILogger _logger;
     private readonly SegmentationModel? _sharedModel;
@@ -105,6 +159,9 @@ public sealed class StudyAnalyzer : IDisposable
     /// <summary>The options in force.</summary>
     public AnalysisOptions Options { get; }
 
+    /// <inheritdoc />
+    public override string Name => ModuleName;
+
     /// <summary>The report writers; tests replace them to check what the analysis does with their objects.</summary>
     internal Func<StudyFindings, ReportingOptions, IReadOnlyList<ReportObject>> ReportWriters { get; init; } = ReportOutputs.Create;
 
@@ -113,7 +170,21 @@ public sealed class StudyAnalyzer : IDisposable
 
     /// <summary>Analyses the DICOM files under <paramref name="studyDirectory"/> (recursively) into <paramref name="outputDirectory"/>.</summary>
     /// <exception cref="AnalysisException">The study or its chosen series is broken (the message names the series and the fault).</exception>
-    public async Task<StudyAnalysisResult> AnalyzeAsync(string studyDirectory, string outputDirectory, CancellationToken cancellationToken = default)
+    public Task<StudyAnalysisResult> AnalyzeAsync(string studyDirectory, string outputDirectory, CancellationToken cancellationToken = default) =>
+        RunAsync(null, studyDirectory, outputDirectory, cancellationToken);
+
+    /// <inheritdoc />
+    internal override ModuleSelection Select(StudyScan scan)
+    {
+        var (decisions, chosen) = SeriesSelector.Select(scan.Series, Options.Rules);
+        return new ModuleSelection(Name, Options.Rules.Name, chosen is not null, decisions);
+    }
+
+    /// <inheritdoc />
+    internal override Task<StudyAnalysisResult> AnalyzeAsync(StudyScan scan, string studyDirectory, string outputDirectory, CancellationToken cancellationToken) =>
+        RunAsync(scan, studyDirectory, outputDirectory, cancellationToken);
+
+    private async Task<StudyAnalysisResult> RunAsync(StudyScan? scanned, string studyDirectory, string outputDirectory, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(studyDirectory);
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
@@ -130,16 +201,10 @@ public sealed class StudyAnalyzer : IDisposable
         var studyUid = "";
         try
         {
-            scan = await Stage(stages, "scan", () => StudyScanner.Scan(studyDirectory, cancellationToken), cancellationToken).ConfigureAwait(false);
+            scan = scanned ?? await Stage(stages, "scan", () => StudyScanner.Scan(studyDirectory, cancellationToken), cancellationToken).ConfigureAwait(false);
             foreach (var skipped in scan.SkippedFiles) Log.SkippedFile(_logger, skipped);
             if (scan.SkippedFiles.Count > 0) warnings.Add($"{scan.SkippedFiles.Count} file(s) skipped (listed in selection.skippedFiles)");
-            if (scan.Series.Count == 0)
-                throw new AnalysisException($"no DICOM image instances under {studyDirectory} ({scan.SkippedFiles.Count} other file(s))");
-            if (scan.StudyInstanceUids.Count != 1)
-                throw new AnalysisException(scan.StudyInstanceUids.Count == 0
-                    ? $"the instances under {studyDirectory} carry no Study Instance UID"
-                    : $"{studyDirectory} holds {scan.StudyInstanceUids.Count} studies ({string.Join(", ", scan.StudyInstanceUids)}); analyse one study per folder");
-            studyUid = scan.StudyInstanceUids[0];
+            studyUid = StudyScanner.SingleStudy(scan, studyDirectory);
 
             var sw = Stopwatch.StartNew();
             var (selected, chosen) = SeriesSelector.Select(scan.Series, Options.Rules);
@@ -162,6 +227,7 @@ public sealed class StudyAnalyzer : IDisposable
                 {
                     Status = AnalysisStatus.NoEligibleSeries, StudyInstanceUid = studyUid, Series = decisions, OutputFiles = [],
                     ResultJson = resultPath, VolumesMm3 = new Dictionary<string, double>(), Stages = stages, Warnings = warnings,
+                    Summary = $"no eligible series under rules '{Options.Rules.Name}'",
                 };
             }
 
@@ -207,6 +273,8 @@ public sealed class StudyAnalyzer : IDisposable
             {
                 Status = AnalysisStatus.Completed, StudyInstanceUid = studyUid, Series = decisions, OutputFiles = outputs, ResultJson = resultPath,
                 VolumesMm3 = volumes, Agreement = quality.Agreement, QualityFlagged = quality.Flagged, Stages = stages, Warnings = warnings,
+                Summary = string.Create(CultureInfo.InvariantCulture, $"volumes {FormatVolumes(volumes)}; agreement {quality.Agreement:0.###}{(quality.Flagged ? " (flagged)" : "")}"),
+                Measurements = volumes.ToDictionary(kv => kv.Key + " mm3", kv => kv.Value),
             };
         }
         catch (AnalysisException ex)
@@ -218,8 +286,9 @@ public sealed class StudyAnalyzer : IDisposable
     }
 
     /// <summary>Releases the model this analyzer loaded itself (a model passed in stays the caller's).</summary>
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
+        if (!disposing) return;
         lock (_modelGate)
         {
             _disposed = true;
@@ -263,36 +332,7 @@ public sealed class StudyAnalyzer : IDisposable
         {
             throw new AnalysisException($"{source.Series.Label}: the report writers refused the findings: {ex.Message}", ex);
         }
-        var first = source.Slices[0].Header;
-        var paths = new List<string>();
-        foreach (var o in objects)
-        {
-            Same(o, DicomTags.StudyInstanceUID, first, required: true);
-            Same(o, DicomTags.PatientID, first, required: true);
-            Same(o, DicomTags.FrameOfReferenceUID, first, required: false);
-            foreach (var tag in new[] { DicomTags.SeriesInstanceUID, DicomTags.SOPInstanceUID })
-            {
-                var uid = o.Dataset.GetString(tag) ?? "";
-                if (!uid.StartsWith(AnalysisOptions.OutputUidRoot + ".", StringComparison.Ordinal))
-                    throw new AnalysisException($"output {o.FileName}: {DicomDictionary.KeywordOf(tag)} '{uid}' is not under the UID root {AnalysisOptions.OutputUidRoot}");
-            }
-            var path = Path.Combine(outputDirectory, o.FileName);
-            new DicomFile(o.Dataset, DicomTransferSyntax.ExplicitVRLittleEndian).Save(path);
-            paths.Add(path);
-        }
-        return paths;
-    }
-
-    private static void Same(ReportObject o, DicomTag tag, DicomDataset source, bool required)
-    {
-        var expected = source.GetString(tag) ?? "";
-        if (!o.Dataset.Contains(tag))
-        {
-            if (required) throw new AnalysisException($"output {o.FileName} has no {DicomDictionary.KeywordOf(tag)}");
-            return;
-        }
-        if (!string.Equals(o.Dataset.GetString(tag) ?? "", expected, StringComparison.Ordinal))
-            throw new AnalysisException($"output {o.FileName} has a {DicomDictionary.KeywordOf(tag)} that differs from the source series'");
+        return ReportObject.SaveChecked(objects, source.Slices[0].Header, outputDirectory);
     }
 
     private async Task TryWriteFailureAsync(string resultPath, string error, string studyUid, DateTimeOffset analysedAt, StudyScan? scan,
@@ -316,14 +356,8 @@ public sealed class StudyAnalyzer : IDisposable
         }
     }
 
-    private static async Task<T> Stage<T>(List<StageTiming> stages, string name, Func<T> work, CancellationToken cancellationToken)
-    {
-        var sw = Stopwatch.StartNew();
-        // CPU-bound or synchronous-I/O work goes to the thread pool so callers on a request thread are never blocked.
-        var result = await Task.Run(work, cancellationToken).ConfigureAwait(false);
-        stages.Add(new StageTiming(name, sw.Elapsed));
-        return result;
-    }
+    private static Task<T> Stage<T>(List<StageTiming> stages, string name, Func<T> work, CancellationToken cancellationToken) =>
+        StageTiming.RunAsync(stages, name, work, cancellationToken);
 
     internal static string FormatVolumes(IReadOnlyDictionary<string, double> volumes) =>
         string.Join(", ", volumes.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:0.0} mm3")));

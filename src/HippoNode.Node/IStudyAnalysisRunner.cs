@@ -1,5 +1,10 @@
 using HippoNode.Analysis;
+using HippoNode.Analysis.ChestXray;
+using HippoNode.Analysis.Modules;
 using HippoNode.Analysis.Selection;
+using HippoNode.Classification;
+using HippoNode.Segmentation.Model;
+using Microsoft.Extensions.Logging;
 
 namespace HippoNode.Node;
 
@@ -14,45 +19,67 @@ public interface IStudyAnalysisRunner
     Task<StudyAnalysisResult> AnalyzeAsync(string studyDirectory, string outputDirectory, CancellationToken cancellationToken);
 }
 
-/// <summary>The adapter to <see cref="StudyAnalyzer"/> (the one place that knows how it is built from the node's settings).</summary>
+/// <summary>
+/// The adapter to the analysis modules (the one place that knows how they are built from the node's settings): a
+/// <see cref="ModuleRouter"/> over the enabled modules, hippocampus volumetry ("HippoNode:Analysis") and chest X-ray
+/// classification ("HippoNode:ChestXray"). Each study goes to every module whose rules match.
+/// </summary>
 public sealed class StudyAnalyzerRunner : IStudyAnalysisRunner, IDisposable
 {
-    private readonly StudyAnalyzer _analyzer;
+    private readonly ModuleRouter _router;
 
-    /// <summary>Builds the analyzer from the "HippoNode:Analysis" settings; the model loads once, on the first study.</summary>
-    /// <exception cref="FormatException">The rules file is invalid (the message names the key).</exception>
-    public StudyAnalyzerRunner(Microsoft.Extensions.Options.IOptions<NodeOptions> options, Microsoft.Extensions.Logging.ILogger<StudyAnalyzer>? logger = null)
+    /// <summary>Builds the enabled modules from the settings; models load once, on the first study that needs them.</summary>
+    /// <exception cref="FormatException">A rules file is invalid (the message names the key).</exception>
+    public StudyAnalyzerRunner(Microsoft.Extensions.Options.IOptions<NodeOptions> options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var settings = options.Value.Analysis;
-        var rules = settings.RulesFile is { Length: > 0 } file
-            ? SelectionRules.Parse(File.ReadAllText(file), file)
-            : SelectionRules.Default;
-        _analyzer = new StudyAnalyzer(
-            new AnalysisOptions
-            {
-                Rules = rules,
-                ModelFolder = ResolveModelFolder(settings.ModelFolder),
-                AgreementThreshold = settings.AgreementThreshold,
-            },
-            model: null,
-            logger);
+        var o = options.Value;
+        var modules = new List<AnalysisModule>();
+        if (o.Analysis.Enabled)
+        {
+            var settings = o.Analysis;
+            modules.Add(new StudyAnalyzer(
+                new AnalysisOptions
+                {
+                    Rules = settings.RulesFile is { Length: > 0 } file ? SelectionRules.Parse(File.ReadAllText(file), file) : SelectionRules.Default,
+                    ModelFolder = ResolveModelFolder(settings.ModelFolder, ModelManifest.FileName, AnalysisOptions.DefaultModelFolder),
+                    AgreementThreshold = settings.AgreementThreshold,
+                },
+                model: null,
+                loggerFactory?.CreateLogger<StudyAnalyzer>()));
+        }
+        if (o.ChestXray.Enabled)
+        {
+            var settings = o.ChestXray;
+            modules.Add(new ChestXrayAnalyzer(
+                new ChestXrayOptions
+                {
+                    Rules = settings.RulesFile is { Length: > 0 } file ? SelectionRules.Parse(File.ReadAllText(file), file) : ChestXrayOptions.DefaultRules,
+                    ModelFolder = ResolveModelFolder(settings.ModelFolder, ClassifierManifest.FileName, ChestXrayOptions.DefaultModelFolder),
+                    Threshold = settings.Threshold,
+                },
+                loggerFactory?.CreateLogger<ChestXrayAnalyzer>()));
+        }
+        _router = new ModuleRouter(modules, loggerFactory?.CreateLogger<ModuleRouter>());
     }
 
-    // A relative folder is taken from the working directory when it holds a model there, else the analyzer's own search
-    // (HIPPONODE_MODEL_DIR, then models/hippocampus in or above the application folder) decides.
-    private static string ResolveModelFolder(string? configured)
+    /// <summary>The modules studies are routed to, in the order they run.</summary>
+    public IReadOnlyList<string> Modules => [.. _router.Modules.Select(m => m.Name)];
+
+    // A relative folder is taken from the working directory when it holds a model there, else from the application folder,
+    // else the module's own search (its environment variable, then models/<name> in or above the application folder) decides.
+    private static string ResolveModelFolder(string? configured, string manifest, Func<string> fallback)
     {
-        if (string.IsNullOrWhiteSpace(configured)) return AnalysisOptions.DefaultModelFolder();
-        if (Path.IsPathRooted(configured) || File.Exists(Path.Combine(configured, "model.json"))) return Path.GetFullPath(configured);
+        if (string.IsNullOrWhiteSpace(configured)) return fallback();
+        if (Path.IsPathRooted(configured) || File.Exists(Path.Combine(configured, manifest))) return Path.GetFullPath(configured);
         var fromApp = Path.Combine(AppContext.BaseDirectory, configured);
-        return File.Exists(Path.Combine(fromApp, "model.json")) ? fromApp : AnalysisOptions.DefaultModelFolder();
+        return File.Exists(Path.Combine(fromApp, manifest)) ? fromApp : fallback();
     }
 
     /// <inheritdoc />
     public Task<StudyAnalysisResult> AnalyzeAsync(string studyDirectory, string outputDirectory, CancellationToken cancellationToken) =>
-        _analyzer.AnalyzeAsync(studyDirectory, outputDirectory, cancellationToken);
+        _router.AnalyzeAsync(studyDirectory, outputDirectory, cancellationToken);
 
     /// <inheritdoc />
-    public void Dispose() => _analyzer.Dispose();
+    public void Dispose() => _router.Dispose();
 }

@@ -30,7 +30,10 @@ internal static partial class Log
     public static partial void Skipped(ILogger logger, long jobId, string reason);
 
     [LoggerMessage(2103, LogLevel.Error, "Job {JobId}: failed: {Error}")]
-    public static partial void Failed(ILogger logger, long jobId, string error, Exception exception);
+    public static partial void Failed(ILogger logger, long jobId, string error, Exception? exception);
+
+    [LoggerMessage(2107, LogLevel.Information, "Job {JobId}: module {Module}: {ModuleStatus}: {Detail}")]
+    public static partial void ModuleOutcome(ILogger logger, long jobId, string module, string moduleStatus, string detail);
 
     [LoggerMessage(2104, LogLevel.Information, "Job {JobId}: interrupted by the stop; back in the queue")]
     public static partial void Interrupted(ILogger logger, long jobId);

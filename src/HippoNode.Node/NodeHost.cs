@@ -34,6 +34,8 @@ public static class NodeHost
         ["--http"] = "HippoNode:Http:Url",
         ["--model"] = "HippoNode:Analysis:ModelFolder",
         ["--rules"] = "HippoNode:Analysis:RulesFile",
+        ["--chest-model"] = "HippoNode:ChestXray:ModelFolder",
+        ["--chest-rules"] = "HippoNode:ChestXray:RulesFile",
     };
 
     /// <summary>

@@ -18,6 +18,9 @@ public sealed class NodeMetrics
     /// <summary>Jobs that reached an end state, by state (done, skipped, failed).</summary>
     public Counter JobsFinished { get; }
 
+    /// <summary>Module runs by module and outcome (completed, not-applicable, failed).</summary>
+    public Counter ModuleRuns { get; }
+
     /// <summary>Seconds per job stage.</summary>
     public Histogram StageSeconds { get; }
 
@@ -68,6 +71,7 @@ public sealed class NodeMetrics
         InstancesReceived = f.CreateCounter("hipponode_instances_received_total", "DICOM instances received by C-STORE", "outcome");
         BytesReceived = f.CreateCounter("hipponode_received_bytes_total", "Bytes of DICOM instances received");
         JobsFinished = f.CreateCounter("hipponode_jobs_finished_total", "Jobs that reached an end state", "state");
+        ModuleRuns = f.CreateCounter("hipponode_module_runs_total", "Analysis modules per study, by module and outcome", "module", "outcome");
         StageSeconds = f.CreateHistogram("hipponode_job_stage_seconds", "Duration of job stages", new HistogramConfiguration
         {
             LabelNames = ["stage"],

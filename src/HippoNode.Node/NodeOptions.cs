@@ -38,8 +38,17 @@ public sealed class NodeOptions
     /// <summary>The root of everything the node keeps: database, spooled studies, results, logs.</summary>
     public string StorageFolder { get; set; } = "./hipponode-data";
 
-    /// <summary>What the analysis uses.</summary>
+    /// <summary>The hippocampus module: its rules, model folder and agreement threshold.</summary>
     public AnalysisSettings Analysis { get; set; } = new();
+
+    /// <summary>The chest X-ray module: its rules, model folder and threshold.</summary>
+    public ChestXraySettings ChestXray { get; set; } = new();
+
+    /// <summary>
+    /// Accept compressed (encapsulated) transfer syntaxes from callers. Off by default: the analysis decodes uncompressed
+    /// images only, and a PACS such as Orthanc then transcodes compressed images to an uncompressed syntax on sending.
+    /// </summary>
+    public bool AcceptCompressed { get; set; }
 
     /// <summary>The loopback HTTP endpoint (health, jobs, metrics).</summary>
     public HttpSettings Http { get; set; } = new();
@@ -78,6 +87,8 @@ public sealed class NodeOptions
         if (StableSeconds is < 0 or > 86400 || double.IsNaN(StableSeconds)) p.Add($"HippoNode:StableSeconds {StableSeconds} must be 0-86400");
         if (string.IsNullOrWhiteSpace(StorageFolder)) p.Add("HippoNode:StorageFolder is empty");
         if (Analysis.AgreementThreshold is < 0 or > 1) p.Add($"HippoNode:Analysis:AgreementThreshold {Analysis.AgreementThreshold} must be 0-1");
+        if (ChestXray.Threshold is { } t && !(t is > 0 and < 1)) p.Add($"HippoNode:ChestXray:Threshold {t} must lie strictly between 0 and 1 (or be null for the model's)");
+        if (!Analysis.Enabled && !ChestXray.Enabled) p.Add("HippoNode:Analysis:Enabled and HippoNode:ChestXray:Enabled are both false: no module would analyse anything");
         if (!string.IsNullOrEmpty(Http.Url) && Http.LoopbackEndPoint() is null)
             p.Add($"HippoNode:Http:Url '{Http.Url}' must be http:// on a loopback address (127.0.0.1, [::1] or localhost)");
         if (Retry.Attempts is < 0 or > 20) p.Add($"HippoNode:Retry:Attempts {Retry.Attempts} must be 0-20");
@@ -173,9 +184,12 @@ public sealed class StorageSettings
     }
 }
 
-/// <summary>What the analysis uses (handed to the analyzer adapter).</summary>
+/// <summary>The hippocampus module's settings (handed to the analyzer adapter).</summary>
 public sealed class AnalysisSettings
 {
+    /// <summary>Route studies to the hippocampus module.</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>A series selection rules file; null uses the rules embedded in the analyzer.</summary>
     public string? RulesFile { get; set; }
 
@@ -184,6 +198,22 @@ public sealed class AnalysisSettings
 
     /// <summary>Mean pairwise Dice of the ensemble below which a result is flagged for review.</summary>
     public double AgreementThreshold { get; set; } = 0.8;
+}
+
+/// <summary>The chest X-ray module's settings.</summary>
+public sealed class ChestXraySettings
+{
+    /// <summary>Route studies to the chest X-ray module.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>An image selection rules file; null uses the rules embedded in the analyzer (DX/CR, chest, PA or AP).</summary>
+    public string? RulesFile { get; set; }
+
+    /// <summary>The classifier folder (model.json, model.onnx).</summary>
+    public string ModelFolder { get; set; } = "models/chest-xray";
+
+    /// <summary>A decision threshold replacing the model's; null uses model.json's (chosen on validation data).</summary>
+    public double? Threshold { get; set; }
 }
 
 /// <summary>The HTTP endpoint.</summary>

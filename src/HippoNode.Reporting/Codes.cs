@@ -48,6 +48,17 @@ public static class Codes
     public static readonly CodedConcept Yes = new("373066001", "SCT", "Yes");
     public static readonly CodedConcept No = new("373067005", "SCT", "No");
 
+    public static readonly CodedConcept PlainChestXray = new("399208008", "SCT", "Plain chest X-ray");
+    public static readonly CodedConcept Pneumonia = new("233604007", "SCT", "Pneumonia");
+    public static readonly CodedConcept LungStructure = new("39607008", "SCT", "Lung structure");
+    public static readonly CodedConcept MorphologicallyAlteredStructure = new("49755003", "SCT", "Morphologically Altered Structure");
+    public static readonly CodedConcept Present = new("52101004", "SCT", "Present");
+    public static readonly CodedConcept Absent = new("2667000", "SCT", "Absent");
+
+    public static readonly CodedConcept PneumoniaProbability = new("PNEUMONIA_PROB", HippoNodeScheme, "Pneumonia probability (classifier output)");
+    public static readonly CodedConcept DecisionThreshold = new("DECISION_THR", HippoNodeScheme, "Classifier decision threshold");
+    public static readonly CodedConcept UntrainedModel = new("UNTRAINED_MODEL", HippoNodeScheme, "Model with untrained (random) weights");
+
     public static readonly CodedConcept EnsembleAgreement = new("AGREEMENT", HippoNodeScheme, "Ensemble agreement (mean pairwise Dice)");
     public static readonly CodedConcept AgreementThreshold = new("AGR_THRESHOLD", HippoNodeScheme, "Ensemble agreement threshold");
     public static readonly CodedConcept LowAgreementFlag = new("LOW_AGREEMENT", HippoNodeScheme, "Ensemble agreement below threshold");

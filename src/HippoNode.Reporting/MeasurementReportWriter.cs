@@ -30,59 +30,11 @@ public static class MeasurementReportWriter
         var segSeries = segmentation.GetString(DicomTags.SeriesInstanceUID) ?? throw new ArgumentException("The SEG has no Series Instance UID.", nameof(segmentation));
         var studyUid = source.GetString(DicomTags.StudyInstanceUID)!;
 
-        // SR Document Series: type 2 sequence, empty.
-        ds.Add(new DicomSequence(DicomTags.ReferencedPerformedProcedureStepSequence));
+        var sr = MeasurementReportDocument.Start(o, studyUid, options,
+            (sourceSeries, findings.SourceSlices.Select(ResultObject.Identity).ToList()),
+            (segSeries, [(DicomUid.SegmentationStorage, segSopInstance)]));
 
-        // SR Document General
-        ds.AddOrUpdate(DicomTags.CompletionFlag, DicomVR.CS, "COMPLETE");     // every measurement the analysis makes is here
-        ds.AddOrUpdate(DicomTags.VerificationFlag, DicomVR.CS, "UNVERIFIED"); // no person has attested it
-        ds.Add(new DicomSequence(DicomTags.PerformedProcedureCodeSequence));  // type 2, empty
-        ds.AddOrUpdate(DicomTags.CurrentRequestedProcedureEvidenceSequence, new DicomDataset()
-            .AddOrUpdate(DicomTags.StudyInstanceUID, DicomVR.UI, studyUid)
-            .AddOrUpdate(DicomTags.ReferencedSeriesSequence,
-                new DicomDataset()
-                    .AddOrUpdate(DicomTags.SeriesInstanceUID, DicomVR.UI, sourceSeries)
-                    .AddOrUpdate(DicomTags.ReferencedSOPSequence, findings.SourceSlices.Select(s =>
-                    {
-                        var (c, i) = ResultObject.Identity(s);
-                        return ResultObject.SopReference(c, i);
-                    }).ToArray()),
-                new DicomDataset()
-                    .AddOrUpdate(DicomTags.SeriesInstanceUID, DicomVR.UI, segSeries)
-                    .AddOrUpdate(DicomTags.ReferencedSOPSequence, ResultObject.SopReference(DicomUid.SegmentationStorage, segSopInstance))));
-
-        // SOP Common: the private coding scheme is declared (PS3.3 C.12.1.1.2).
-        var scheme = new DicomDataset().AddOrUpdate(DicomTags.CodingSchemeDesignator, DicomVR.SH, Codes.HippoNodeScheme);
-        o.Text(scheme, DicomTags.CodingSchemeName, DicomVR.ST, "HippoNode local concepts");
-        o.Text(scheme, DicomTags.CodingSchemeResponsibleOrganization, DicomVR.ST, options.Manufacturer);
-        ds.AddOrUpdate(DicomTags.CodingSchemeIdentificationSequence, scheme);
-
-        // SR Document Content: the root container and its template.
-        var sr = new SrBuilder(o);
-        ds.AddOrUpdate(DicomTags.ValueType, DicomVR.CS, "CONTAINER");
-        ds.AddOrUpdate(DicomTags.ConceptNameCodeSequence, o.Code(Codes.ImagingMeasurementReport));
-        ds.AddOrUpdate(DicomTags.ContinuityOfContent, DicomVR.CS, "SEPARATE");
-        ds.AddOrUpdate(DicomTags.ContentTemplateSequence, new DicomDataset()
-            .AddOrUpdate(DicomTags.MappingResource, DicomVR.CS, "DCMR")
-            .AddOrUpdate(DicomTags.TemplateIdentifier, DicomVR.CS, "1500"));
-
-        var root = new List<DicomDataset>
-        {
-            sr.Code("HAS CONCEPT MOD", Codes.LanguageOfContent, Codes.EnglishUs),
-            sr.Code("HAS OBS CONTEXT", Codes.ObserverType, Codes.Device),
-            sr.Uid("HAS OBS CONTEXT", Codes.DeviceObserverUid, options.DeviceObserverUid),
-            sr.Text("HAS OBS CONTEXT", Codes.DeviceObserverName, options.DeviceObserverName),
-            sr.Text("HAS OBS CONTEXT", Codes.DeviceObserverManufacturer, options.Manufacturer),
-            sr.Text("HAS OBS CONTEXT", Codes.DeviceObserverModelName, options.ManufacturerModelName),
-        };
-        if (options.DeviceSerialNumber is { Length: > 0 } serial) root.Add(sr.Text("HAS OBS CONTEXT", Codes.DeviceObserverSerialNumber, serial));
-        root.Add(sr.Code("HAS CONCEPT MOD", Codes.ProcedureReported, Codes.MrBrain));
-        root.Add(sr.Container("CONTAINS", Codes.ImageLibrary,
-            sr.Container("CONTAINS", Codes.ImageLibraryGroup, findings.SourceSlices.Select(s =>
-            {
-                var (c, i) = ResultObject.Identity(s);
-                return sr.Image("CONTAINS", null, c, i, null);
-            }).ToArray())));
+        var root = MeasurementReportDocument.Context(sr, options, Codes.MrBrain, findings.SourceSlices.Select(ResultObject.Identity));
 
         var measurements = new List<DicomDataset>(AlgorithmItems(sr, findings.Algorithm));
         var trackingRoot = DicomUid.Generate();
@@ -157,7 +109,7 @@ public static class MeasurementReportWriter
     /// </summary>
     private static DicomDataset NameForViewers(SrBuilder sr, string name) => sr.Text("CONTAINS", Codes.Comment, name);
 
-    private static DicomDataset[] AlgorithmItems(SrBuilder sr, AlgorithmInfo a) =>
+    internal static DicomDataset[] AlgorithmItems(SrBuilder sr, AlgorithmInfo a) =>
     [
         sr.Text("HAS CONCEPT MOD", Codes.AlgorithmName, a.Name),
         sr.Text("HAS CONCEPT MOD", Codes.AlgorithmVersion, a.Version),
@@ -169,53 +121,5 @@ public static class MeasurementReportWriter
         if (seg.TypeModifier is { } modifier)
             site.AddOrUpdate(DicomTags.ContentSequence, sr.Code("HAS CONCEPT MOD", Codes.TopographicalModifier, modifier));
         return site;
-    }
-
-    /// <summary>Content items (PS3.3 C.17.3): relationship, value type, concept name and the value of each type.</summary>
-    private sealed class SrBuilder(ResultObject o)
-    {
-        public DicomDataset Item(string relationship, string valueType, CodedConcept? name)
-        {
-            var item = new DicomDataset()
-                .AddOrUpdate(DicomTags.RelationshipType, DicomVR.CS, relationship)
-                .AddOrUpdate(DicomTags.ValueType, DicomVR.CS, valueType);
-            if (name is not null) item.AddOrUpdate(DicomTags.ConceptNameCodeSequence, o.Code(name));
-            return item;
-        }
-
-        public DicomDataset Container(string relationship, CodedConcept name, params DicomDataset[] children)
-        {
-            var item = Item(relationship, "CONTAINER", name).AddOrUpdate(DicomTags.ContinuityOfContent, DicomVR.CS, "SEPARATE");
-            if (children.Length > 0) item.AddOrUpdate(DicomTags.ContentSequence, children);
-            return item;
-        }
-
-        public DicomDataset Code(string relationship, CodedConcept name, CodedConcept value) =>
-            Item(relationship, "CODE", name).AddOrUpdate(DicomTags.ConceptCodeSequence, o.Code(value));
-
-        public DicomDataset Text(string relationship, CodedConcept name, string value) =>
-            o.Text(Item(relationship, "TEXT", name), DicomTags.TextValue, DicomVR.UT, value);
-
-        public DicomDataset Uid(string relationship, CodedConcept name, string uid) =>
-            Item(relationship, "UIDREF", name).AddOrUpdate(DicomTags.UID, DicomVR.UI, uid);
-
-        public DicomDataset Num(string relationship, CodedConcept name, double value, CodedConcept units)
-        {
-            var measured = new DicomDataset()
-                .AddOrUpdate(DicomTags.MeasurementUnitsCodeSequence, o.Code(units))
-                .AddOrUpdate(DicomTags.NumericValue, DicomVR.DS, value);
-            // DS holds 16 characters: the exact double goes along when the text cannot carry it (PS3.3 C.18.1).
-            if (!double.TryParse(measured.GetString(DicomTags.NumericValue), System.Globalization.NumberStyles.Float,
-                    System.Globalization.CultureInfo.InvariantCulture, out var back) || back != value)
-                measured.AddOrUpdate(DicomTags.FloatingPointValue, DicomVR.FD, value);
-            return Item(relationship, "NUM", name).AddOrUpdate(DicomTags.MeasuredValueSequence, measured);
-        }
-
-        public DicomDataset Image(string relationship, CodedConcept? name, string sopClass, string sopInstance, int? segmentNumber)
-        {
-            var reference = ResultObject.SopReference(sopClass, sopInstance);
-            if (segmentNumber is { } n) reference.AddOrUpdate(DicomTags.ReferencedSegmentNumber, DicomVR.US, (ushort)n);
-            return Item(relationship, "IMAGE", name).AddOrUpdate(DicomTags.ReferencedSOPSequence, reference);
-        }
     }
 }

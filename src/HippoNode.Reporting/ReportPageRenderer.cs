@@ -15,22 +15,8 @@ public static class ReportPageRenderer
     /// <summary>Page height in pixels.</summary>
     public const int Height = 1280;
 
-    // SkiaSharp's NoDependencies native has no fontconfig: its default typeface has no glyphs on a bare Linux, so a font
-    // file is loaded when the default cannot draw text. CI installs fonts-dejavu-core.
-    private static readonly string[] FontFiles =
-    [
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-        "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
-        "/usr/share/fonts/TTF/DejaVuSans.ttf",
-        "/System/Library/Fonts/Helvetica.ttc",
-        "C:\\Windows\\Fonts\\arial.ttf",
-    ];
-
-    private static readonly Lazy<(SKTypeface Typeface, string Source)> Font = new(LoadTypeface);
-
     /// <summary>Where the text typeface came from: "default" or the font file path; "none" when no font has glyphs (text is then invisible).</summary>
-    public static string TypefaceSource => Font.Value.Source;
+    public static string TypefaceSource => ReportFonts.Source;
 
     /// <summary>Renders the page as an opaque RGBA bitmap of <see cref="Width"/> x <see cref="Height"/>.</summary>
     public static SKBitmap Render(StudyFindings findings, ReportingOptions options)
@@ -40,7 +26,7 @@ public static class ReportPageRenderer
         var bitmap = new SKBitmap(new SKImageInfo(Width, Height, SKColorType.Rgba8888, SKAlphaType.Premul));
         using var canvas = new SKCanvas(bitmap);
         canvas.Clear(SKColors.Black);
-        var page = new Page(canvas, Font.Value.Typeface);
+        var page = new PageCanvas(canvas);
         var source = ResultObject.Source(findings);
 
         // Title and header
@@ -222,46 +208,6 @@ public static class ReportPageRenderer
         return ax switch { 0 => "Sagittal", 1 => "Coronal", _ => "Axial" };
     }
 
-    private static string FormatDate(string? da) =>
+    internal static string FormatDate(string? da) =>
         da is { Length: 8 } ? $"{da[..4]}-{da[4..6]}-{da[6..]}" : (da is { Length: > 0 } ? da : "—");
-
-    private static (SKTypeface, string) LoadTypeface()
-    {
-        if (HasGlyphs(SKTypeface.Default)) return (SKTypeface.Default, "default");
-        foreach (var file in FontFiles)
-        {
-            if (!File.Exists(file)) continue;
-            var tf = SKTypeface.FromFile(file);
-            if (tf is not null && HasGlyphs(tf)) return (tf, file);
-        }
-        return (SKTypeface.Default, "none");
-    }
-
-    private static bool HasGlyphs(SKTypeface typeface)
-    {
-        using var font = new SKFont(typeface, 12);
-        return font.ContainsGlyphs("Volume");
-    }
-
-    private sealed class Page(SKCanvas canvas, SKTypeface typeface)
-    {
-        public void Text(string text, float x, float y, float size, SKColor colour, SKTextAlign align = SKTextAlign.Left, bool bold = false)
-        {
-            using var font = new SKFont(typeface, size) { Embolden = bold };
-            using var paint = new SKPaint { Color = colour, IsAntialias = true };
-            canvas.DrawText(text, x, y, align, font, paint);
-        }
-
-        public void Line(float x0, float y0, float x1, float y1, SKColor colour)
-        {
-            using var paint = new SKPaint { Color = colour, StrokeWidth = 1, IsAntialias = true };
-            canvas.DrawLine(x0, y0, x1, y1, paint);
-        }
-
-        public void Rect(float x, float y, float w, float h, SKColor colour)
-        {
-            using var paint = new SKPaint { Color = colour };
-            canvas.DrawRect(x, y, w, h, paint);
-        }
-    }
 }

@@ -59,6 +59,17 @@ public sealed record ReportingOptions
     public string Disclaimer { get; init; } =
         "Not for diagnostic use. Research software: automated hippocampus volumetry, not a medical device.";
 
+    /// <summary>The chest X-ray module's objects: their own series numbers and descriptions (still "HippoNode ..." so routers recognise them) and disclaimer.</summary>
+    public static ReportingOptions ChestXray { get; } = new()
+    {
+        ManufacturerModelName = "HippoNode chest X-ray classification",
+        ReportSeriesNumber = 9912,
+        ReportSeriesDescription = "HippoNode CXR SR",
+        CaptureSeriesNumber = 9913,
+        CaptureSeriesDescription = "HippoNode CXR Report",
+        Disclaimer = "Not for diagnostic use. Research software: automated pneumonia classification of chest radiographs, not a medical device.",
+    };
+
     /// <summary>True when a data set was made by HippoNode (its Manufacturer is <see cref="HippoNodeManufacturer"/>).</summary>
     public static bool IsOwnObject(DicomDataset dataset) =>
         string.Equals(dataset.GetString(DicomTags.Manufacturer), HippoNodeManufacturer, StringComparison.Ordinal);

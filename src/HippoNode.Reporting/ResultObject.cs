@@ -28,8 +28,14 @@ internal sealed class ResultObject
     public static ResultObject Create(StudyFindings findings, ReportingOptions options, string sopClassUid, string modality, int seriesNumber, string seriesDescription)
     {
         ArgumentNullException.ThrowIfNull(findings);
+        return Create(Source(findings), findings.ContentTime, options, sopClassUid, modality, seriesNumber, seriesDescription);
+    }
+
+    /// <summary>A new instance of a new series in <paramref name="source"/>'s study, created at <paramref name="now"/>.</summary>
+    public static ResultObject Create(DicomDataset source, DateTimeOffset now, ReportingOptions options, string sopClassUid, string modality, int seriesNumber, string seriesDescription)
+    {
+        ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
-        var source = Source(findings);
         var ds = new DicomDataset();
         // First, so that every text added after it is encoded with the source's repertoire.
         if (source.GetItem(DicomTags.SpecificCharacterSet) is DicomElement charset) ds.Add(charset);
@@ -38,7 +44,6 @@ internal sealed class ResultObject
         // SOP Common
         ds.AddOrUpdate(DicomTags.SOPClassUID, DicomVR.UI, sopClassUid);
         ds.AddOrUpdate(DicomTags.SOPInstanceUID, DicomVR.UI, DicomUid.Generate());
-        var now = findings.ContentTime;
         ds.AddOrUpdate(DicomTags.InstanceCreationDate, DicomVR.DA, Date(now));
         ds.AddOrUpdate(DicomTags.InstanceCreationTime, DicomVR.TM, Time(now));
 
@@ -56,7 +61,7 @@ internal sealed class ResultObject
 
         // General Study
         o.CopyIfPresent(source, DicomTags.StudyInstanceUID);
-        if (!ds.Contains(DicomTags.StudyInstanceUID)) throw new ArgumentException("The source has no Study Instance UID.", nameof(findings));
+        if (!ds.Contains(DicomTags.StudyInstanceUID)) throw new ArgumentException("The source has no Study Instance UID.", nameof(source));
         o.CopyOrEmpty(source, DicomTags.StudyDate, DicomVR.DA);
         o.CopyOrEmpty(source, DicomTags.StudyTime, DicomVR.TM);
         o.CopyOrEmpty(source, DicomTags.ReferringPhysicianName, DicomVR.PN);

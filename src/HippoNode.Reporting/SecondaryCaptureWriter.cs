@@ -16,13 +16,24 @@ public static class SecondaryCaptureWriter
     /// <summary>Builds the SC data set around an already rendered page (any colour type; alpha is dropped).</summary>
     public static DicomDataset Create(StudyFindings findings, ReportingOptions options, SKBitmap page)
     {
+        ArgumentNullException.ThrowIfNull(findings);
+        ArgumentNullException.ThrowIfNull(options);
+        return Create(ResultObject.Source(findings), findings.ContentTime, options, page, "Report page rendered by HippoNode. " + options.Disclaimer);
+    }
+
+    /// <summary>
+    /// Builds an SC data set in <paramref name="source"/>'s study around a rendered page: series from <paramref name="options"/>
+    /// (<see cref="ReportingOptions.CaptureSeriesNumber"/>, description), Derivation Description <paramref name="derivation"/>.
+    /// </summary>
+    public static DicomDataset Create(DicomDataset source, DateTimeOffset contentTime, ReportingOptions options, SKBitmap page, string derivation)
+    {
         ArgumentNullException.ThrowIfNull(page);
-        var o = ResultObject.Create(findings, options, DicomUid.SecondaryCaptureImageStorage, "OT",
+        ArgumentNullException.ThrowIfNull(options);
+        var o = ResultObject.Create(source, contentTime, options, DicomUid.SecondaryCaptureImageStorage, "OT",
             options.CaptureSeriesNumber, options.CaptureSeriesDescription);
         var ds = o.Dataset;
 
         // General Series: Laterality is type 2C (a paired structure): the source's value, else empty (unknown).
-        var source = ResultObject.Source(findings);
         if (source.GetItem(DicomTags.Laterality) is DicomElement laterality) ds.Add(laterality);
         else ds.Add(new DicomElement(DicomTags.Laterality, DicomVR.CS, MemoryByteBuffer.Empty));
 
@@ -31,7 +42,7 @@ public static class SecondaryCaptureWriter
         ds.Add(new DicomElement(DicomTags.PatientOrientation, DicomVR.CS, MemoryByteBuffer.Empty));
         ds.AddOrUpdate(DicomTags.BurnedInAnnotation, DicomVR.CS, "YES"); // study date and accession number are on the page
         ds.AddOrUpdate(DicomTags.ConversionType, DicomVR.CS, "WSD");
-        o.Text(ds, DicomTags.DerivationDescription, DicomVR.ST, "Report page rendered by HippoNode. " + options.Disclaimer);
+        o.Text(ds, DicomTags.DerivationDescription, DicomVR.ST, derivation);
 
         // Image Pixel: interleaved RGB (PlanarConfiguration 0)
         ds.AddOrUpdate(DicomTags.SamplesPerPixel, DicomVR.US, (ushort)3);

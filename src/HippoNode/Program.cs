@@ -36,6 +36,7 @@ public static class Program
                 "serve" => await ServeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "demo" => await DemoCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "train" => await TrainCommand.RunAsync(rest, Console.Error, cts.Token).ConfigureAwait(false),
+                "rules" => await RulesCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 _ => UnknownVerb(args[0]),
             };
         }
@@ -84,12 +85,19 @@ public static class Program
         w.WriteLine("                              Dice/Jaccard/sensitivity/specificity/volumes per case, ensemble and each member");
         w.WriteLine("  qa-flag --evaluation REPORT.json [...] [--threshold 0.8] [--worst 5] [--fail-below DICE] [--json OUT]");
         w.WriteLine("                              what the agreement quality flag catches in evaluate reports: worst cases, failures, rank correlation");
+        w.WriteLine("  evaluate --model CLASSIFIER_DIR --images DIR --json OUT [--labels LIST.csv] [--threshold X]");
+        w.WriteLine("                              per-image probabilities, accuracy/AUROC/sensitivity/specificity/PPV/NPV, ROC/confusion/reliability PNGs");
         w.WriteLine("  analyze STUDY_DIR --out DIR [--model DIR] [--rules FILE] [--agreement-threshold X] [--provider cpu|cuda]");
         w.WriteLine("                              choose the series, segment it, write seg.dcm, sr.dcm, sc.dcm, result.json; exit 3: no eligible series");
+        w.WriteLine("  analyze STUDY_DIR --out DIR --module chest-xray|all [--model DIR] [--chest-model DIR] [--rules FILE] [--threshold X]");
+        w.WriteLine("                              the chest X-ray module (sr.dcm, sc.dcm) or every module that applies (one folder each)");
+        w.WriteLine("  rules test STUDY_DIR [--rules FILE] [--chest-rules FILE]");
+        w.WriteLine("                              which module would take which series, and why; exit 3: no module applies");
         w.WriteLine("  serve [--config FILE] [--port N] [--aet AE] [--storage DIR] [--pacs-host H] [--pacs-port N] [--pacs-aet AE] [--http URL] [--HippoNode:KEY=VALUE...]");
         w.WriteLine("                              run the node: receive, analyse, send results to the PACS (appsettings.json, env HippoNode__KEY)");
-        w.WriteLine("  demo [--study DIR | --synthetic] [--out DIR] [--timeout S]");
-        w.WriteLine("                              the whole flow on this machine: plays the PACS on loopback, sends a study, prints the results");
+        w.WriteLine("  demo [--study DIR | --synthetic] [--chest-study DIR | --no-chest] [--chest-model DIR] [--out DIR] [--timeout S]");
+        w.WriteLine("                              the whole flow on this machine: plays the PACS on loopback, sends a brain MR and a chest X-ray study,");
+        w.WriteLine("                              prints what each module did (an UNTRAINED chest model is made, and said so, when none is trained)");
         w.WriteLine("  train [hippocampus] --data DIR --split split.json --out DIR [--folds 0,1,2,3,4] [--epochs N] [--seed S] [--threads N]");
         w.WriteLine("        [--device cpu|cuda] [--max-cases N] [--resume] [--log-dir DIR] ...   (runs hipponode-train; --help there lists all)");
         w.WriteLine("                              train one 3D U-Net member per fold with TorchSharp, export fold{k}.onnx + model.json");

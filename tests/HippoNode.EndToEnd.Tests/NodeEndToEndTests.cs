@@ -218,7 +218,7 @@ internal sealed class NodeProcess : IAsyncDisposable
     public IReadOnlyCollection<string> Lines => _process.Lines;
 
     /// <summary>Starts the node on <paramref name="port"/>, sending results to Orthanc on <paramref name="pacsPort"/>; waits for /health.</summary>
-    public static async Task<NodeProcess> StartAsync(int port, int pacsPort, string? storage = null)
+    public static async Task<NodeProcess> StartAsync(int port, int pacsPort, string? storage = null, IReadOnlyList<string>? extraArgs = null)
     {
         var owned = storage is null ? StackNet.TempDir("node") : null;
         storage ??= owned!;
@@ -228,7 +228,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             "--port", port.ToString(CultureInfo.InvariantCulture), "--aet", "HIPPONODE", "--storage", storage,
             "--pacs-aet", "ORTHANC", "--pacs-host", "127.0.0.1", "--pacs-port", pacsPort.ToString(CultureInfo.InvariantCulture),
             "--http", $"http://127.0.0.1:{httpPort}", "--stable-seconds", "2",
-            "--HippoNode:Retry:FirstDelaySeconds=1", "--HippoNode:Retry:MaxDelaySeconds=2"]);
+            "--HippoNode:Retry:FirstDelaySeconds=1", "--HippoNode:Retry:MaxDelaySeconds=2", .. extraArgs ?? []]);
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
         var node = new NodeProcess(process, http, owned);
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);

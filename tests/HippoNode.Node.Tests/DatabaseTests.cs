@@ -134,4 +134,45 @@ public sealed class DatabaseTests : IDisposable
             Assert.Equal(3000, job.VolumesMm3["whole"]);
         }
     }
+
+    [Fact]
+    public async Task Version1Database_IsUpgradedInPlace_KeepsItsJobs_AndThenRecordsModules()
+    {
+        var path = _dir.Sub("old.db");
+        await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            await c.OpenAsync();
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = NodeDatabase.Schema + """
+                PRAGMA user_version=1;
+                INSERT INTO jobs(study_uid, state, instances, created_ms) VALUES('1.2.3', 'done', 5, 0);
+                """;
+            await cmd.ExecuteNonQueryAsync();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        await using var db = await NodeDatabase.OpenAsync(path);
+        Assert.Equal(2L, await db.QueryScalarAsync("PRAGMA user_version"));
+        var old = Assert.Single(await db.ListJobsAsync());
+        Assert.Equal(("1.2.3", JobState.Done), (old.StudyInstanceUid, old.State));
+        Assert.Empty(old.Modules);
+
+        await db.RecordArrivalAsync(Arrival("9.1", "9.9"), "/spool");
+        var id = Assert.Single(await db.QueueStableStudiesAsync(DateTimeOffset.UtcNow + TimeSpan.FromSeconds(1)));
+        await db.ClaimNextJobAsync();
+        await db.CompleteJobAsync(id, new StudyAnalysisResult
+        {
+            Status = AnalysisStatus.Completed, StudyInstanceUid = "9.9", Series = [], OutputFiles = [], ResultJson = "r.json",
+            VolumesMm3 = new Dictionary<string, double>(), Stages = [],
+            Modules =
+            [
+                new ModuleOutcome("hippocampus", ModuleStatus.Completed, null, "volumes", "h/result.json", [], [], new Dictionary<string, double> { ["whole mm3"] = 3000 }),
+                new ModuleOutcome("chest-xray", ModuleStatus.Failed, "no model", null, null, [], [], new Dictionary<string, double>()),
+            ],
+        }, []);
+        var job = await db.GetJobAsync(id);
+        Assert.Equal(["hippocampus:completed", "chest-xray:failed"], job!.Modules.Select(m => $"{m.Module}:{m.Status}"));
+        Assert.Equal(3000, job.Modules[0].Measurements["whole mm3"]);
+        Assert.Equal("chest-xray: no model", job.Error);
+    }
 }

@@ -98,7 +98,7 @@ public sealed class HostTests : IDisposable
     public async Task Demo_WithTheSyntheticStudy_PrintsWhereTheResultsWentAndTheVolume()
     {
         var output = new StringWriter();
-        var options = new DemoOptions { Synthetic = true, WorkFolder = _dir.Sub("demo"), Runner = new CopyRunner(), Timeout = TimeSpan.FromSeconds(60) };
+        var options = new DemoOptions { Synthetic = true, Chest = false, WorkFolder = _dir.Sub("demo"), Runner = new CopyRunner(), Timeout = TimeSpan.FromSeconds(60) };
         var code = await NodeDemo.RunAsync(options, output, CancellationToken.None);
         var text = output.ToString();
         Assert.True(code == 0, text);

@@ -85,3 +85,13 @@ public sealed class ToolFactAttribute : FactAttribute
         if (tools.FirstOrDefault(t => !TestData.HasTool(t)) is { } missing) Skip = $"{missing} not on PATH (.ci/run installs it)";
     }
 }
+
+/// <summary>A theory that skips when a named peer tool is missing (no shared data needed).</summary>
+public sealed class ToolTheoryAttribute : TheoryAttribute
+{
+    /// <summary>Skips when any of <paramref name="tools"/> is absent.</summary>
+    public ToolTheoryAttribute(params string[] tools)
+    {
+        if (tools.FirstOrDefault(t => !TestData.HasTool(t)) is { } missing) Skip = $"{missing} not on PATH (.ci/run installs it)";
+    }
+}

@@ -55,38 +55,48 @@ internal sealed class ResultDocument
 
     /// <summary>Writes the document as indented UTF-8 JSON (atomically: a temporary file, then a rename).</summary>
     /// <remarks>Relaxed escaping keeps quotes in reasons readable; the file is data, never embedded in HTML.</remarks>
-    public async Task WriteAsync(string path, CancellationToken cancellationToken)
+    public Task WriteAsync(string path, CancellationToken cancellationToken) => WriteJsonAsync(path, Write, cancellationToken);
+
+    /// <summary>Writes a JSON document to <paramref name="path"/> as indented UTF-8, atomically (a temporary file, then a rename).</summary>
+    internal static async Task WriteJsonAsync(string path, Action<Utf8JsonWriter> write, CancellationToken cancellationToken)
     {
         var tmp = path + ".tmp";
         await using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
         {
             await using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-            Write(w);
+            write(w);
             await w.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         File.Move(tmp, path, overwrite: true);
     }
 
-    private void Write(Utf8JsonWriter w)
+    /// <summary>The members every module's result.json starts with: format, version, module, status, error, study, time.</summary>
+    internal static void WriteHeader(Utf8JsonWriter w, string module, string status, string? error, string studyInstanceUid, DateTimeOffset analysedAt)
     {
-        w.WriteStartObject();
         w.WriteString("format", Format);
         w.WriteNumber("formatVersion", FormatVersion);
-        w.WriteString("status", Status);
-        if (Error is not null) w.WriteString("error", Error);
-        w.WriteString("studyInstanceUid", StudyInstanceUid);
-        w.WriteString("analysedAt", AnalysedAt);
+        w.WriteString("module", module);
+        w.WriteString("status", status);
+        if (error is not null) w.WriteString("error", error);
+        w.WriteString("studyInstanceUid", studyInstanceUid);
+        w.WriteString("analysedAt", analysedAt);
+    }
 
+    /// <summary>The "selection" object: rules, tie-break, the chosen series and every series with its decision, and the skipped files.</summary>
+    internal static void WriteSelection(Utf8JsonWriter w, SelectionRules rules, string tieBreak, IReadOnlyList<SeriesDecision> decisions, IReadOnlyList<ScannedSeries> series,
+        IReadOnlyList<string> skippedFiles, Action<Utf8JsonWriter>? extra = null)
+    {
         w.WriteStartObject("selection");
-        w.WriteString("rules", Rules.Name);
-        w.WriteString("tieBreak", SeriesSelector.TieBreak);
-        var chosen = Decisions.FirstOrDefault(d => d.Chosen);
+        w.WriteString("rules", rules.Name);
+        w.WriteString("tieBreak", tieBreak);
+        var chosen = decisions.FirstOrDefault(d => d.Chosen);
         if (chosen is null) w.WriteNull("chosenSeriesInstanceUid");
         else w.WriteString("chosenSeriesInstanceUid", chosen.SeriesInstanceUid);
+        extra?.Invoke(w);
         w.WriteStartArray("series");
-        foreach (var d in Decisions)
+        foreach (var d in decisions)
         {
-            var s = Series.First(x => x.SeriesInstanceUid == d.SeriesInstanceUid);
+            var s = series.First(x => x.SeriesInstanceUid == d.SeriesInstanceUid);
             w.WriteStartObject();
             w.WriteString("seriesInstanceUid", d.SeriesInstanceUid);
             if (s.SeriesNumber is { } n) w.WriteNumber("seriesNumber", n);
@@ -102,8 +112,31 @@ internal sealed class ResultDocument
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        Strings(w, "skippedFiles", SkippedFiles);
+        Strings(w, "skippedFiles", skippedFiles);
         w.WriteEndObject();
+    }
+
+    /// <summary>The members every module's result.json ends with: output file names, warnings, stages.</summary>
+    internal static void WriteFooter(Utf8JsonWriter w, IReadOnlyList<string> outputFiles, IReadOnlyList<string> warnings, IReadOnlyList<StageTiming> stages)
+    {
+        Strings(w, "outputs", [.. outputFiles.Select(Path.GetFileName).OfType<string>()]);
+        Strings(w, "warnings", warnings);
+        w.WriteStartArray("stages");
+        foreach (var s in stages)
+        {
+            w.WriteStartObject();
+            w.WriteString("stage", s.Stage);
+            w.WriteNumber("seconds", Math.Round(s.Duration.TotalSeconds, 4));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private void Write(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        WriteHeader(w, StudyAnalyzer.ModuleName, Status, Error, StudyInstanceUid, AnalysedAt);
+        WriteSelection(w, Rules, SeriesSelector.TieBreak, Decisions, Series, SkippedFiles);
 
         if (Source is { } src && Mapping is { } map)
         {
@@ -178,21 +211,11 @@ internal sealed class ResultDocument
             w.WriteEndObject();
         }
 
-        Strings(w, "outputs", [.. OutputFiles.Select(Path.GetFileName).OfType<string>()]);
-        Strings(w, "warnings", Warnings);
-        w.WriteStartArray("stages");
-        foreach (var s in Stages)
-        {
-            w.WriteStartObject();
-            w.WriteString("stage", s.Stage);
-            w.WriteNumber("seconds", Math.Round(s.Duration.TotalSeconds, 4));
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        WriteFooter(w, OutputFiles, Warnings, Stages);
         w.WriteEndObject();
     }
 
-    private static void Code(Utf8JsonWriter w, string name, CodedConcept c)
+    internal static void Code(Utf8JsonWriter w, string name, CodedConcept c)
     {
         w.WriteStartObject(name);
         w.WriteString("value", c.Value);
@@ -201,21 +224,21 @@ internal sealed class ResultDocument
         w.WriteEndObject();
     }
 
-    private static void Ints(Utf8JsonWriter w, string name, IEnumerable<int> values)
+    internal static void Ints(Utf8JsonWriter w, string name, IEnumerable<int> values)
     {
         w.WriteStartArray(name);
         foreach (var v in values) w.WriteNumberValue(v);
         w.WriteEndArray();
     }
 
-    private static void Doubles(Utf8JsonWriter w, string name, IEnumerable<double> values)
+    internal static void Doubles(Utf8JsonWriter w, string name, IEnumerable<double> values)
     {
         w.WriteStartArray(name);
         foreach (var v in values) w.WriteNumberValue(Math.Round(v, 6));
         w.WriteEndArray();
     }
 
-    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    internal static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
     {
         w.WriteStartArray(name);
         foreach (var v in values) w.WriteStringValue(v);

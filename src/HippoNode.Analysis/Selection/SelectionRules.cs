@@ -19,7 +19,10 @@ public sealed record IntRange(int? Min, int? Max)
 /// Loaded from JSON (<see cref="Parse"/>); the shipped default is <c>Rules/hippocampus-rules.json</c>. Keys:
 /// <c>name</c> (string, required), <c>description</c> (string), <c>modalities</c> (strings, e.g. "MR"),
 /// <c>sopClassUids</c> (UIDs), <c>seriesDescriptionPattern</c> (.NET regular expression, searched, not anchored),
-/// <c>slices</c>, <c>rows</c>, <c>columns</c> (objects with optional integer <c>min</c> and <c>max</c>, inclusive).
+/// <c>slices</c>, <c>rows</c>, <c>columns</c> (objects with optional integer <c>min</c> and <c>max</c>, inclusive),
+/// <c>bodyPartPattern</c> (regular expression searched in Body Part Examined, or in Series Description, Study Description
+/// and Protocol Name when that is empty), <c>viewPositions</c> (accepted View Position values, e.g. "PA"; the order is
+/// the order of preference where the module chooses between images).
 /// Unknown keys are errors, so a misspelt rule cannot silently accept everything.
 /// </remarks>
 public sealed class SelectionRules
@@ -28,7 +31,8 @@ public sealed class SelectionRules
     public const string DefaultResourceName = "HippoNode.Analysis.Rules.hippocampus-rules.json";
 
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromSeconds(1);
-    private static readonly string[] KnownKeys = ["name", "description", "modalities", "sopClassUids", "seriesDescriptionPattern", "slices", "rows", "columns"];
+    private static readonly string[] KnownKeys = ["name", "description", "modalities", "sopClassUids", "seriesDescriptionPattern", "slices", "rows", "columns",
+        "bodyPartPattern", "viewPositions"];
 
     /// <summary>A name for the rule set (reported in result.json).</summary>
     public required string Name { get; init; }
@@ -54,19 +58,31 @@ public sealed class SelectionRules
     /// <summary>Accepted Columns of every instance.</summary>
     public IntRange? Columns { get; init; }
 
+    /// <summary>A regular expression the body part (Body Part Examined, else the descriptions) must contain a match of, or null for any.</summary>
+    public Regex? BodyPartPattern { get; init; }
+
+    /// <summary>Accepted View Position values, in order of preference, or null for any.</summary>
+    public IReadOnlyList<string>? ViewPositions { get; init; }
+
     /// <summary>The shipped default rules (the embedded Rules/hippocampus-rules.json).</summary>
     public static SelectionRules Default { get; } = LoadDefault();
 
     /// <summary>The text of the shipped default rules.</summary>
-    public static string DefaultJson()
+    public static string DefaultJson() => ResourceText(DefaultResourceName);
+
+    private static SelectionRules LoadDefault() => Parse(DefaultJson(), DefaultResourceName);
+
+    /// <summary>Rules embedded in this assembly under <paramref name="resourceName"/> (the shipped defaults of a module).</summary>
+    internal static SelectionRules Embedded(string resourceName) => Parse(ResourceText(resourceName), resourceName);
+
+    /// <summary>The text of a resource embedded in this assembly.</summary>
+    internal static string ResourceText(string resourceName)
     {
-        using var stream = typeof(SelectionRules).Assembly.GetManifestResourceStream(DefaultResourceName)
-            ?? throw new InvalidOperationException($"resource {DefaultResourceName} is missing from the assembly");
+        using var stream = typeof(SelectionRules).Assembly.GetManifestResourceStream(resourceName)
+            ?? throw new InvalidOperationException($"resource {resourceName} is missing from the assembly");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }
-
-    private static SelectionRules LoadDefault() => Parse(DefaultJson(), DefaultResourceName);
 
     /// <summary>Reads rules from a JSON file.</summary>
     /// <exception cref="FormatException">The file is not valid rules JSON; the message names the file and the bad key.</exception>
@@ -110,6 +126,8 @@ public sealed class SelectionRules
                 Slices = OptionalRange(root, "slices", source, minimum: 1),
                 Rows = OptionalRange(root, "rows", source, minimum: 1),
                 Columns = OptionalRange(root, "columns", source, minimum: 1),
+                BodyPartPattern = OptionalRegex(root, "bodyPartPattern", source),
+                ViewPositions = OptionalStrings(root, "viewPositions", source),
             };
         }
     }

@@ -53,12 +53,7 @@ internal static class SeriesSelector
     private static List<string> Failures(ScannedSeries s, SelectionRules rules)
     {
         var f = new List<string>();
-        if (rules.Modalities is { } modalities && (s.Modality is null || !modalities.Contains(s.Modality, StringComparer.Ordinal)))
-            f.Add($"modality {s.Modality ?? "(none)"} is not one of [{string.Join(", ", modalities)}]");
-        if (rules.SopClassUids is { } classes && (s.SopClassUid is null || !classes.Contains(s.SopClassUid, StringComparer.Ordinal)))
-            f.Add($"SOP class {NameOf(s.SopClassUid)} is not one of [{string.Join(", ", classes.Select(NameOf))}]");
-        if (rules.SeriesDescriptionPattern is { } pattern && !Matches(pattern, s.Description))
-            f.Add($"description '{s.Description ?? ""}' does not match /{pattern}/");
+        RuleChecks.Attributes(s.Instances[0].Header, rules, f);
         if (rules.Slices is { } slices && !slices.Contains(s.Instances.Count))
             f.Add($"{s.Instances.Count} slices, outside {slices}");
         if (rules.Rows is { } rows && !s.RowValues.All(rows.Contains))
@@ -72,21 +67,7 @@ internal static class SeriesSelector
         return f;
     }
 
-    private static bool Matches(Regex pattern, string? text)
-    {
-        try
-        {
-            return pattern.IsMatch(text ?? "");
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return false; // a pathological pattern must not hang the node; the reason text shows the pattern
-        }
-    }
-
     private static string Values(IReadOnlyList<int> v) => v.Count == 1
         ? v[0].ToString(CultureInfo.InvariantCulture)
         : string.Join("/", v.Select(x => x.ToString(CultureInfo.InvariantCulture)));
-
-    private static string NameOf(string? uid) => uid is null ? "(none)" : DicomUid.NameOf(uid) is { } n ? $"{n} ({uid})" : uid;
 }

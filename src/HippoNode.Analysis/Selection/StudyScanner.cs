@@ -3,8 +3,12 @@ using HippoNode.Dicom.IO;
 
 namespace HippoNode.Analysis.Selection;
 
-/// <summary>One DICOM file of the study: its path and its header (everything before Pixel Data).</summary>
-internal sealed record ScannedInstance(string Path, DicomDataset Header);
+/// <summary>One DICOM file of the study: its path, its header (everything before Pixel Data) and, when known, its transfer syntax.</summary>
+internal sealed record ScannedInstance(string Path, DicomDataset Header, DicomTransferSyntax? TransferSyntax = null)
+{
+    /// <summary>True when the pixels are encapsulated (compressed): HippoNode decodes uncompressed transfer syntaxes only.</summary>
+    public bool Compressed => TransferSyntax?.IsEncapsulated == true;
+}
 
 /// <summary>The instances of one series, with the attributes the rules look at.</summary>
 internal sealed class ScannedSeries
@@ -61,6 +65,19 @@ internal static class StudyScanner
 {
     private static readonly DicomReadOptions HeaderOnly = DicomReadOptions.Default with { StopAtTag = DicomTags.PixelData };
 
+    /// <summary>The one Study Instance UID of <paramref name="scan"/>.</summary>
+    /// <exception cref="AnalysisException">The folder holds no image instances, none with a study UID, or several studies.</exception>
+    public static string SingleStudy(StudyScan scan, string folder)
+    {
+        if (scan.Series.Count == 0)
+            throw new AnalysisException($"no DICOM image instances under {folder} ({scan.SkippedFiles.Count} other file(s))");
+        if (scan.StudyInstanceUids.Count != 1)
+            throw new AnalysisException(scan.StudyInstanceUids.Count == 0
+                ? $"the instances under {folder} carry no Study Instance UID"
+                : $"{folder} holds {scan.StudyInstanceUids.Count} studies ({string.Join(", ", scan.StudyInstanceUids)}); analyse one study per folder");
+        return scan.StudyInstanceUids[0];
+    }
+
     /// <summary>Scans <paramref name="folder"/> recursively; files that are not DICOM images are listed in <see cref="StudyScan.SkippedFiles"/>.</summary>
     public static StudyScan Scan(string folder, CancellationToken cancellationToken)
     {
@@ -74,9 +91,11 @@ internal static class StudyScanner
             cancellationToken.ThrowIfCancellationRequested();
             var relative = Path.GetRelativePath(folder, path);
             DicomDataset header;
+            DicomTransferSyntax syntax;
             try
             {
-                header = DicomFile.Open(path, HeaderOnly).Dataset;
+                var file = DicomFile.Open(path, HeaderOnly);
+                (header, syntax) = (file.Dataset, file.TransferSyntax);
             }
             catch (DicomParseException ex)
             {
@@ -96,7 +115,7 @@ internal static class StudyScanner
             }
             if (header.GetString(DicomTags.StudyInstanceUID) is { Length: > 0 } study) studies.Add(study);
             if (!bySeries.TryGetValue(series, out var list)) bySeries[series] = list = [];
-            list.Add(new ScannedInstance(path, header));
+            list.Add(new ScannedInstance(path, header, syntax));
         }
         var all = bySeries.Select(kv => new ScannedSeries(kv.Key, kv.Value))
             .OrderBy(s => s.SeriesNumber ?? int.MaxValue)

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using HippoNode.Analysis.Selection;
 using HippoNode.Dicom;
@@ -188,63 +187,16 @@ internal static class SeriesVolumeReader
         };
     }
 
-    /// <summary>Decodes one uncompressed, single-sample image and applies its Rescale Slope and Intercept.</summary>
+    /// <summary>Decodes one uncompressed, single-sample MONOCHROME2 image and applies its Rescale Slope and Intercept.</summary>
     internal static float[] ReadPixels(string label, ScannedInstance instance, int rows, int columns)
     {
-        DicomFile file;
-        try
-        {
-            file = DicomFile.Open(instance.Path);
-        }
-        catch (Exception ex) when (ex is DicomException or IOException)
-        {
-            throw Fault(label, $"{Name(instance)} cannot be read ({ex.Message})", ex);
-        }
-        if (file.TransferSyntax.IsEncapsulated)
-            throw Fault(label, $"{Name(instance)} is compressed ({file.TransferSyntax}); only uncompressed transfer syntaxes are supported");
-        var ds = file.Dataset;
-        var samples = ds.TryGetValue<int>(DicomTags.SamplesPerPixel, out var spp) ? spp : 1;
-        if (samples != 1) throw Fault(label, $"{Name(instance)} has {samples} samples per pixel; only single-sample (grayscale) images are supported");
-        var photometric = ds.GetString(DicomTags.PhotometricInterpretation) ?? "MONOCHROME2";
-        if (photometric != "MONOCHROME2")
-            throw Fault(label, $"{Name(instance)} has Photometric Interpretation {photometric}; only MONOCHROME2 is supported");
-        var bitsAllocated = RequiredInt(label, instance, DicomTags.BitsAllocated, ds);
-        if (bitsAllocated is not (8 or 16 or 32)) throw Fault(label, $"{Name(instance)} has Bits Allocated {bitsAllocated}; 8, 16 or 32 are supported");
-        var bitsStored = ds.TryGetValue<int>(DicomTags.BitsStored, out var bs) ? bs : bitsAllocated;
-        var highBit = ds.TryGetValue<int>(DicomTags.HighBit, out var hb) ? hb : bitsStored - 1;
-        if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated)
-            throw Fault(label, $"{Name(instance)} has inconsistent Bits Stored {bitsStored} / High Bit {highBit} for Bits Allocated {bitsAllocated}");
-        var signed = ds.TryGetValue<int>(DicomTags.PixelRepresentation, out var pr) && pr == 1;
-        var item = ds.GetItem(DicomTags.PixelData);
-        if (item is not DicomElement pixelData)
-            throw Fault(label, item is null ? $"{Name(instance)} has no Pixel Data" : $"{Name(instance)} has encapsulated (compressed) Pixel Data");
-        var count = rows * columns;
-        var needed = (long)count * (bitsAllocated / 8);
-        if (pixelData.Length < needed)
-            throw Fault(label, $"{Name(instance)} has {pixelData.Length} bytes of Pixel Data; {columns}x{rows} pixels of {bitsAllocated} bits need {needed}");
+        var (ds, values) = StoredPixels.Read(label, instance, rows, columns, allowMonochrome1: false);
         var slope = ds.TryGetValue<double>(DicomTags.RescaleSlope, out var sl) ? sl : 1.0;
         var intercept = ds.TryGetValue<double>(DicomTags.RescaleIntercept, out var ic) ? ic : 0.0;
         if (!double.IsFinite(slope) || slope == 0 || !double.IsFinite(intercept))
             throw Fault(label, $"{Name(instance)} has Rescale Slope {slope} / Intercept {intercept}; the slope must be finite and non-zero");
-
-        var bytes = pixelData.Buffer.GetMemory().Span;
-        var shift = highBit + 1 - bitsStored;
-        var mask = bitsStored == 64 ? ulong.MaxValue : (1UL << bitsStored) - 1;
-        var signBit = 1UL << (bitsStored - 1);
-        var result = new float[count];
-        for (var i = 0; i < count; i++)
-        {
-            ulong raw = bitsAllocated switch
-            {
-                8 => bytes[i],
-                16 => BinaryPrimitives.ReadUInt16LittleEndian(bytes[(i * 2)..]),
-                _ => BinaryPrimitives.ReadUInt32LittleEndian(bytes[(i * 4)..]),
-            };
-            var v = (raw >> shift) & mask;
-            long value = signed && (v & signBit) != 0 ? (long)v - (long)(mask + 1) : (long)v;
-            result[i] = (float)(value * slope + intercept);
-        }
-        return result;
+        for (var i = 0; i < values.Length; i++) values[i] = (float)(values[i] * slope + intercept);
+        return values;
     }
 
     private static double[] Required(string label, ScannedInstance inst, DicomTag tag, int count)
@@ -255,7 +207,7 @@ internal static class SeriesVolumeReader
         return v.Length == count ? v : v[..count];
     }
 
-    private static int RequiredInt(string label, ScannedInstance inst, DicomTag tag, DicomDataset? ds = null) =>
+    internal static int RequiredInt(string label, ScannedInstance inst, DicomTag tag, DicomDataset? ds = null) =>
         (ds ?? inst.Header).TryGetValue<int>(tag, out var v) && v > 0 ? v : throw Fault(label, $"{Name(inst)} has no valid {DicomDictionary.KeywordOf(tag)}");
 
     private static Vec3 ToVec(double[] v) => new(v[0], v[1], v[2]);
@@ -267,7 +219,7 @@ internal static class SeriesVolumeReader
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static string Name(ScannedInstance inst) => $"instance {Path.GetFileName(inst.Path)}";
+    internal static string Name(ScannedInstance inst) => $"instance {Path.GetFileName(inst.Path)}";
 
     private static string Join(double[] v) => string.Join('\\', v.Select(x => x.ToString("0.######", CultureInfo.InvariantCulture)));
 

@@ -22,6 +22,7 @@ public static class DicomUid
     public const string EnhancedMRImageStorage = "1.2.840.10008.5.1.4.1.1.4.1";
     public const string ComputedRadiographyImageStorage = "1.2.840.10008.5.1.4.1.1.1";
     public const string DigitalXRayImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.1.1";
+    public const string DigitalXRayImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.1.1.1";
     public const string UltrasoundImageStorage = "1.2.840.10008.5.1.4.1.1.6.1";
     public const string UltrasoundMultiFrameImageStorage = "1.2.840.10008.5.1.4.1.1.3.1";
     public const string SecondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7";
@@ -53,7 +54,7 @@ public static class DicomUid
     public static readonly IReadOnlyList<string> StorageSopClasses =
     [
         CTImageStorage, EnhancedCTImageStorage, MRImageStorage, EnhancedMRImageStorage, ComputedRadiographyImageStorage,
-        DigitalXRayImageStorageForPresentation, UltrasoundImageStorage, UltrasoundMultiFrameImageStorage,
+        DigitalXRayImageStorageForPresentation, DigitalXRayImageStorageForProcessing, UltrasoundImageStorage, UltrasoundMultiFrameImageStorage,
         SecondaryCaptureImageStorage, MultiFrameGrayscaleByteSecondaryCaptureImageStorage,
         MultiFrameGrayscaleWordSecondaryCaptureImageStorage, MultiFrameTrueColorSecondaryCaptureImageStorage,
         NuclearMedicineImageStorage, PositronEmissionTomographyImageStorage, SegmentationStorage, ParametricMapStorage,

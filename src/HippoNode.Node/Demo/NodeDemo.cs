@@ -31,19 +31,26 @@ public sealed class DemoOptions
 
     /// <summary>Replaces the analysis (tests); null uses the real analyzer.</summary>
     public IStudyAnalysisRunner? Runner { get; set; }
+
+    /// <summary>Also send a chest X-ray study (the chest X-ray module's input); on by default.</summary>
+    public bool Chest { get; set; } = true;
+
+    /// <summary>The chest study to send; null: one DX image made from the shared training set (or a phantom) in the demo folder.</summary>
+    public string? ChestStudyFolder { get; set; }
 }
 
 /// <summary>
 /// `hipponode demo`: the whole flow on one machine without a PACS. Plays the PACS itself (our DicomServer as a store
-/// SCP on loopback into a folder), starts the node with embedded defaults on free loopback ports, sends a study,
-/// waits for the job and prints where the results went, the volumes and the stage timings.
+/// SCP on loopback into a folder), starts the node with embedded defaults on free loopback ports, sends a brain MR
+/// study and a chest X-ray study, waits for both jobs and prints, per study, what each module did, where the results
+/// went and the stage timings.
 /// </summary>
 public static class NodeDemo
 {
     /// <summary>The demo PACS's AE title.</summary>
     public const string PacsAeTitle = "DEMOPACS";
 
-    /// <summary>Runs the demo; 0 when the results reached the demo PACS, 1 otherwise.</summary>
+    /// <summary>Runs the demo; 0 when the results of every study reached the demo PACS, 1 otherwise.</summary>
     public static async Task<int> RunAsync(DemoOptions options, TextWriter output, CancellationToken cancellationToken)
     {
         var work = Path.GetFullPath(options.WorkFolder ?? Path.Combine(Path.GetTempPath(), "hipponode-demo-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
@@ -52,6 +59,21 @@ public static class NodeDemo
         var (studyFolder, what) = ChooseStudy(options, work);
         await output.WriteLineAsync($"demo folder: {work}").ConfigureAwait(false);
         await output.WriteLineAsync($"study: {what}").ConfigureAwait(false);
+        var studies = new List<string> { studyFolder };
+        if (options.Chest)
+        {
+            var chest = options.ChestStudyFolder is { } given ? Path.GetFullPath(given) : Path.Combine(work, "chest-study");
+            if (options.ChestStudyFolder is null)
+            {
+                var (_, source) = ChestStudy.Write(chest, FindSharedData());
+                await output.WriteLineAsync($"chest study: {chest} (one DX, MONOCHROME1, 12 bits, VOI LUT; from {source})").ConfigureAwait(false);
+            }
+            else
+            {
+                await output.WriteLineAsync($"chest study: {chest}").ConfigureAwait(false);
+            }
+            studies.Add(chest);
+        }
 
         var pacsHandler = new FileStoreHandler(pacsFolder);
         var received = new List<StoredInstance>();
@@ -83,7 +105,11 @@ public static class NodeDemo
             ["HippoNode:Retry:FirstDelaySeconds"] = "0.5",
         };
         // The README runs the demo from the repository root; from elsewhere the committed model folder is still found.
-        if (FindRepositoryRoot() is { } repo) settings["HippoNode:Analysis:ModelFolder"] = Path.Combine(repo, "models", "hippocampus");
+        if (FindRepositoryRoot() is { } repo)
+        {
+            settings["HippoNode:Analysis:ModelFolder"] = Path.Combine(repo, "models", "hippocampus");
+            settings["HippoNode:ChestXray:ModelFolder"] = Path.Combine(repo, "models", "chest-xray");
+        }
         foreach (var kv in options.Settings) settings[kv.Key] = kv.Value;
         using var host = NodeHost.Build([], b =>
         {
@@ -91,15 +117,23 @@ public static class NodeDemo
             if (options.Runner is { } r) b.Services.AddSingleton(r);
         });
         var signals = host.Services.GetRequiredService<NodeSignals>();
-        var finished = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        signals.JobFinished += id => finished.TrySetResult(id);
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var finishedJobs = new List<long>();
+        signals.JobFinished += id =>
+        {
+            lock (finishedJobs)
+            {
+                if (!finishedJobs.Contains(id)) finishedJobs.Add(id);
+                if (finishedJobs.Count >= studies.Count) finished.TrySetResult();
+            }
+        };
         await host.StartAsync(cancellationToken).ConfigureAwait(false);
         var endpoints = host.Services.GetRequiredService<NodeEndpoints>();
         await output.WriteLineAsync($"node HIPPONODE on 127.0.0.1:{endpoints.DicomPort}; status at {endpoints.HttpUrl}/jobs; log in {Path.Combine(work, "node", "logs")}").ConfigureAwait(false);
 
         try
         {
-            var files = DicomSender.EnumerateFiles([studyFolder]).ToList();
+            var files = DicomSender.EnumerateFiles(studies).ToList();
             var sent = 0;
             string? sendError = null;
             await foreach (var r in DicomSender.SendAsync("127.0.0.1", endpoints.DicomPort, new DicomClientOptions { CallingAeTitle = PacsAeTitle, CalledAeTitle = "HIPPONODE" },
@@ -113,20 +147,26 @@ public static class NodeDemo
                 await output.WriteLineAsync($"the node took none of the {files.Count} instances: {sendError}").ConfigureAwait(false);
                 return 1;
             }
-            await output.WriteLineAsync($"sent {sent} of {files.Count} instances to the node; waiting for the study to be complete and analysed...").ConfigureAwait(false);
+            await output.WriteLineAsync($"sent {sent} of {files.Count} instances ({studies.Count} {(studies.Count == 1 ? "study" : "studies")}) to the node; waiting for them to be complete and analysed...").ConfigureAwait(false);
 
-            long jobId;
             try
             {
-                jobId = await finished.Task.WaitAsync(options.Timeout, cancellationToken).ConfigureAwait(false);
+                await finished.Task.WaitAsync(options.Timeout, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
                 await output.WriteLineAsync($"no result within {options.Timeout.TotalSeconds:F0} s").ConfigureAwait(false);
                 return 1;
             }
-            var job = await host.Services.GetRequiredService<NodeDatabase>().GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
-            return await ReportAsync(job!, received, output).ConfigureAwait(false);
+            var code = 0;
+            List<long> ids;
+            lock (finishedJobs) ids = [.. finishedJobs.Order()];
+            foreach (var jobId in ids)
+            {
+                var job = await host.Services.GetRequiredService<NodeDatabase>().GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+                code = Math.Max(code, await ReportAsync(job!, received, output).ConfigureAwait(false));
+            }
+            return code;
         }
         finally
         {
@@ -140,7 +180,13 @@ public static class NodeDemo
         foreach (var s in job.Stages) await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {s.Stage,-14} {s.Milliseconds,9:F0} ms")).ConfigureAwait(false);
         if (job.State == JobState.Failed) await output.WriteLineAsync($"analysis failed: {job.Error}").ConfigureAwait(false);
         if (job.State == JobState.Skipped) await output.WriteLineAsync($"skipped: {job.SkipReason}").ConfigureAwait(false);
-        foreach (var s in job.Series) await output.WriteLineAsync($"  series {s.SeriesDescription ?? s.SeriesInstanceUid}: {(s.Chosen ? "chosen" : "not chosen")} ({s.Reason})").ConfigureAwait(false);
+        foreach (var m in job.Modules)
+            await output.WriteLineAsync($"  module {m.Module}: {m.Status}{(m.Error ?? m.Summary) switch { null => "", var d => ": " + d }}").ConfigureAwait(false);
+        // Chosen series with the reason; the others counted (their reasons, per module, are in result.json and GET /jobs).
+        foreach (var s in job.Series.Where(s => s.Chosen || job.Modules.Count == 0))
+            await output.WriteLineAsync($"  series {s.SeriesDescription ?? s.SeriesInstanceUid}: {(s.Chosen ? "chosen" : "not chosen")} ({s.Reason})").ConfigureAwait(false);
+        if (job.Modules.Count > 0 && job.Series.Count(s => !s.Chosen) is > 0 and var others)
+            await output.WriteLineAsync($"  {others} other series taken by no module (reasons in result.json)").ConfigureAwait(false);
         foreach (var (name, mm3) in job.VolumesMm3) await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"volume {name}: {mm3:F0} mm3")).ConfigureAwait(false);
         if (job.Agreement is { } a) await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"ensemble agreement {a:F3}{(job.QualityFlagged == true ? " (below threshold: flagged for review)" : "")}")).ConfigureAwait(false);
         if (job.ResultJson is not null) await output.WriteLineAsync($"result.json: {job.ResultJson}").ConfigureAwait(false);
@@ -178,12 +224,15 @@ public static class NodeDemo
     }
 
     /// <summary>../shared/data/TestVolumes/Study1 next to the repository (or HIPPONODE_SHARED_DATA), when present.</summary>
-    public static string? FindSharedStudy()
+    public static string? FindSharedStudy() =>
+        FindSharedData() is { } data && Directory.Exists(Path.Combine(data, "TestVolumes", "Study1")) ? Path.Combine(data, "TestVolumes", "Study1") : null;
+
+    /// <summary>../shared/data next to the repository (or HIPPONODE_SHARED_DATA), when present.</summary>
+    public static string? FindSharedData()
     {
-        if (Environment.GetEnvironmentVariable("HIPPONODE_SHARED_DATA") is { Length: > 0 } env)
-            return Directory.Exists(Path.Combine(env, "TestVolumes", "Study1")) ? Path.Combine(env, "TestVolumes", "Study1") : null;
+        if (Environment.GetEnvironmentVariable("HIPPONODE_SHARED_DATA") is { Length: > 0 } env) return Directory.Exists(env) ? env : null;
         if (FindRepositoryRoot() is not { } repo) return null;
-        var candidate = Path.GetFullPath(Path.Combine(repo, "..", "shared", "data", "TestVolumes", "Study1"));
+        var candidate = Path.GetFullPath(Path.Combine(repo, "..", "shared", "data"));
         return Directory.Exists(candidate) ? candidate : null;
     }
 }

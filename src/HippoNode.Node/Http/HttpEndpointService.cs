@@ -131,11 +131,11 @@ public sealed record DeadLetterView(long JobId, string SopInstanceUid, string So
     public static DeadLetterView From(OutboxItem o) => new(o.JobId, o.SopInstanceUid, o.SopClassUid, o.Path, o.Attempts, o.PermanentFailures, o.LastError, o.DeadLetteredAt);
 }
 
-/// <summary>A job as /jobs shows it (UIDs, states, timings, volumes, quality; no patient data).</summary>
+/// <summary>A job as /jobs shows it (UIDs, states, timings, volumes, quality, each module's outcome; no patient data).</summary>
 public sealed record JobView(long Id, string StudyInstanceUid, string State, int Instances, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt, int Attempts, string? Error, string? SkipReason, IReadOnlyDictionary<string, double> VolumesMm3, double? Agreement,
     bool? QualityFlagged, IReadOnlyList<JobStage> Stages, double TotalMilliseconds, IReadOnlyList<JobView.Output> Outputs, IReadOnlyList<JobView.Series> SeriesDecisions,
-    string? ResultJson, DateTimeOffset? PurgedAt)
+    string? ResultJson, DateTimeOffset? PurgedAt, IReadOnlyList<JobModule> Modules)
 {
     /// <summary>One result object.</summary>
     public sealed record Output(string SopInstanceUid, string SopClassUid, string File, bool Sent, int Attempts, string? LastError, DateTimeOffset? SentAt,
@@ -149,5 +149,5 @@ public sealed record JobView(long Id, string StudyInstanceUid, string State, int
         j.FinishedAt, j.Attempts, j.Error, j.SkipReason, j.VolumesMm3, j.Agreement, j.QualityFlagged, j.Stages, j.Stages.Sum(s => s.Milliseconds),
         j.Outputs.Select(o => new Output(o.SopInstanceUid, o.SopClassUid, o.Path, o.Sent, o.Attempts, o.LastError, o.SentAt, o.DeadLetter, o.PermanentFailures)).ToList(),
         j.Series.Select(s => new Series(s.SeriesInstanceUid, s.SeriesDescription, s.Modality, s.Instances, s.Chosen, s.Reason)).ToList(),
-        j.ResultJson, j.PurgedAt);
+        j.ResultJson, j.PurgedAt, j.Modules);
 }

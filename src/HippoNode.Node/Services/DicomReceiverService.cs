@@ -1,4 +1,5 @@
 using System.Net;
+using HippoNode.Dicom;
 using HippoNode.Dicom.Network;
 using HippoNode.Node.Storage;
 using Microsoft.Extensions.Hosting;
@@ -23,6 +24,10 @@ public sealed class DicomReceiverService(IOptions<NodeOptions> options, StorageP
 {
     private DicomServer? _server;
 
+    /// <summary>What the node accepts when <see cref="NodeOptions.AcceptCompressed"/> is off: the native (uncompressed) syntaxes, best first.</summary>
+    public static IReadOnlyList<string> UncompressedTransferSyntaxes { get; } =
+        [.. DicomServerOptions.DefaultTransferSyntaxPreference.Where(uid => DicomTransferSyntax.Known.First(t => t.Uid == uid) is { IsEncapsulated: false })];
+
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -41,6 +46,9 @@ public sealed class DicomReceiverService(IOptions<NodeOptions> options, StorageP
             Tls = o.Tls.ForServer(),
             MinFreeBytes = disk.MinFreeBytes,
             FreeSpaceProbe = disk.Probe,
+            // Uncompressed only unless told otherwise: the analysis cannot decode compressed pixels, and a PACS that is
+            // refused a compressed syntax (Orthanc with AllowTranscoding) sends the image decompressed instead.
+            TransferSyntaxPreference = o.AcceptCompressed ? DicomServerOptions.DefaultTransferSyntaxPreference : UncompressedTransferSyntaxes,
         };
         _server = new DicomServer(serverOptions, spooler, loggerFactory: loggerFactory, timeProvider: time);
         await _server.StartAsync(cancellationToken).ConfigureAwait(false);

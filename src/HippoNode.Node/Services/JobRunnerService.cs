@@ -62,6 +62,23 @@ public sealed class JobRunnerService(NodeDatabase database, StoragePaths paths, 
             return;
         }
 
+        foreach (var m in result.Modules)
+        {
+            var status = JobModule.From(m).Status;
+            metrics.ModuleRuns.WithLabels(m.Module, status).Inc();
+            Log.ModuleOutcome(logger, job.Id, m.Module, status, m.Error ?? m.Summary ?? "");
+        }
+
+        if (result.Status == AnalysisStatus.Failed)
+        {
+            // Every module that applied failed: the job fails, and its modules say why, each.
+            var error = result.Summary ?? "every module that applied failed";
+            await database.FailJobAsync(job.Id, error, clock.Elapsed, result, CancellationToken.None).ConfigureAwait(false);
+            Log.Failed(logger, job.Id, error, null);
+            await FinishedAsync(job.Id, JobState.Failed).ConfigureAwait(false);
+            return;
+        }
+
         if (result.Status == AnalysisStatus.NoEligibleSeries)
         {
             var reason = SkipReason(result);
@@ -105,8 +122,10 @@ public sealed class JobRunnerService(NodeDatabase database, StoragePaths paths, 
 
     private static string SkipReason(StudyAnalysisResult result)
     {
-        if (result.Series.Count == 0) return "no eligible series: the study holds no series";
-        return "no eligible series: " + string.Join("; ", result.Series.Select(s => $"{s.SeriesDescription ?? s.SeriesInstanceUid} ({s.Modality}, {s.Instances} instances): {s.Reason}"));
+        // The router's "no module applies" names every module's verdict on every series; a single analysis says "no eligible series".
+        var what = result.Modules.Count > 0 ? "no module applies" : "no eligible series";
+        if (result.Series.Count == 0) return what + ": the study holds no series";
+        return what + ": " + string.Join("; ", result.Series.Select(s => $"{s.SeriesDescription ?? s.SeriesInstanceUid} ({s.Modality}, {s.Instances} instances): {s.Reason}"));
     }
 
     private async Task FinishedAsync(long jobId, JobState state)

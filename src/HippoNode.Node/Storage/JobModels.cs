@@ -127,6 +127,29 @@ public sealed record JobRecord
 
     /// <summary>When retention deleted the study's files and this job's results (the record stays as history).</summary>
     public DateTimeOffset? PurgedAt { get; init; }
+
+    /// <summary>The modules the study was routed to and how each ended (empty for a single analysis without modules).</summary>
+    public IReadOnlyList<JobModule> Modules { get; init; } = [];
+}
+
+/// <summary>One module's part of a job, as stored and shown by /jobs.</summary>
+/// <param name="Module">"hippocampus", "chest-xray".</param>
+/// <param name="Status">"completed", "not-applicable" or "failed".</param>
+/// <param name="Error">Why it failed.</param>
+/// <param name="Summary">One line a reader understands.</param>
+/// <param name="ResultJson">The module's own result.json.</param>
+/// <param name="Outputs">The DICOM objects it wrote.</param>
+/// <param name="Measurements">Its numbers (volumes; probability, threshold, positive).</param>
+public sealed record JobModule(string Module, string Status, string? Error, string? Summary, string? ResultJson, IReadOnlyList<string> Outputs,
+    IReadOnlyDictionary<string, double> Measurements)
+{
+    /// <summary>The stored form of an analysis module's outcome.</summary>
+    public static JobModule From(ModuleOutcome o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        var status = o.Status switch { ModuleStatus.Completed => "completed", ModuleStatus.Failed => "failed", _ => "not-applicable" };
+        return new JobModule(o.Module, status, o.Error, o.Summary, o.ResultJson, o.OutputFiles, o.Measurements);
+    }
 }
 
 /// <summary>An instance the SCP received, as the spooler records it.</summary>

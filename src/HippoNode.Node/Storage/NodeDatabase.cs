@@ -13,8 +13,8 @@ namespace HippoNode.Node.Storage;
 /// </summary>
 public sealed class NodeDatabase : IAsyncDisposable
 {
-    /// <summary>The schema version in PRAGMA user_version (2: dead-letter states, retention marks).</summary>
-    public const int SchemaVersion = 2;
+    /// <summary>The schema version in PRAGMA user_version (2: dead-letter states, retention marks; 3: jobs record each module's outcome).</summary>
+    public const int SchemaVersion = 3;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly string _connectionString;
@@ -46,7 +46,9 @@ public sealed class NodeDatabase : IAsyncDisposable
             await ExecAsync(c, null, "PRAGMA foreign_keys=OFF;", cancellationToken).ConfigureAwait(false);
             await using (var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
             {
-                await ExecAsync(c, tx, version == 0 ? Schema : MigrateV1ToV2, cancellationToken).ConfigureAwait(false);
+                // 1 -> 3 rebuilds jobs and outbox (new states, dead-letter and module columns); 2 -> 3 adds the modules a job ran.
+                var migration = version switch { 0 => Schema, 1 => MigrateV1ToV2, _ => "ALTER TABLE jobs ADD COLUMN modules_json TEXT;" };
+                await ExecAsync(c, tx, migration, cancellationToken).ConfigureAwait(false);
                 await ExecAsync(c, tx, $"PRAGMA user_version={SchemaVersion};", cancellationToken).ConfigureAwait(false);
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -73,6 +75,7 @@ public sealed class NodeDatabase : IAsyncDisposable
           agreement REAL,
           quality_flagged INTEGER,
           series_json TEXT,
+          modules_json TEXT,                     -- the modules the job ran and how each ended
           purged_ms INTEGER                      -- retention deleted its study files and results
         );
         """;
@@ -95,7 +98,7 @@ public sealed class NodeDatabase : IAsyncDisposable
         );
         """;
 
-    /// <summary>The schema (version 2), for a new database.</summary>
+    /// <summary>The schema (version 3), for a new database.</summary>
     public static readonly string Schema = $"""
         CREATE TABLE IF NOT EXISTS studies(
           study_uid TEXT PRIMARY KEY,
@@ -356,11 +359,12 @@ public sealed class NodeDatabase : IAsyncDisposable
             var now = Now;
             await ExecAsync(c, tx, """
                 UPDATE jobs SET state=$state, analysed_ms=$now, finished_ms=CASE WHEN $state='done' THEN $now ELSE NULL END,
-                  result_json=$rj, volumes_json=$v, agreement=$a, quality_flagged=$q, series_json=$se, error=NULL
+                  result_json=$rj, volumes_json=$v, agreement=$a, quality_flagged=$q, series_json=$se, modules_json=$m,
+                  error=$e
                 WHERE id=$j
                 """, cancellationToken, ("$state", outputs.Count == 0 ? "done" : "sending"), ("$now", now), ("$rj", result.ResultJson),
                 ("$v", JsonSerializer.Serialize(result.VolumesMm3, Json)), ("$a", result.Agreement), ("$q", result.QualityFlagged ? 1 : 0),
-                ("$se", JsonSerializer.Serialize(result.Series, Json)), ("$j", jobId)).ConfigureAwait(false);
+                ("$se", JsonSerializer.Serialize(result.Series, Json)), ("$m", ModulesJson(result)), ("$e", ModuleErrors(result)), ("$j", jobId)).ConfigureAwait(false);
             await AddStagesAsync(c, tx, jobId, result.Stages.Select(s => new JobStage(s.Stage, s.Duration.TotalMilliseconds)), cancellationToken).ConfigureAwait(false);
             var study = (string)(await ScalarAsync(c, tx, "SELECT study_uid FROM jobs WHERE id=$j", cancellationToken, ("$j", jobId)).ConfigureAwait(false))!;
             foreach (var o in outputs)
@@ -377,9 +381,9 @@ public sealed class NodeDatabase : IAsyncDisposable
     public Task SkipJobAsync(long jobId, string reason, StudyAnalysisResult? result, CancellationToken cancellationToken = default) =>
         WriteAsync(async (c, tx) =>
         {
-            await ExecAsync(c, tx, "UPDATE jobs SET state='skipped', finished_ms=$now, analysed_ms=$now, skip_reason=$r, result_json=$rj, series_json=$se WHERE id=$j",
+            await ExecAsync(c, tx, "UPDATE jobs SET state='skipped', finished_ms=$now, analysed_ms=$now, skip_reason=$r, result_json=$rj, series_json=$se, modules_json=$m WHERE id=$j",
                 cancellationToken, ("$now", Now), ("$r", reason), ("$rj", result?.ResultJson),
-                ("$se", result is null ? null : JsonSerializer.Serialize(result.Series, Json)), ("$j", jobId)).ConfigureAwait(false);
+                ("$se", result is null ? null : JsonSerializer.Serialize(result.Series, Json)), ("$m", result is null ? null : ModulesJson(result)), ("$j", jobId)).ConfigureAwait(false);
             if (result is not null)
                 await AddStagesAsync(c, tx, jobId, result.Stages.Select(s => new JobStage(s.Stage, s.Duration.TotalMilliseconds)), cancellationToken).ConfigureAwait(false);
             return 0;
@@ -387,13 +391,33 @@ public sealed class NodeDatabase : IAsyncDisposable
 
     /// <summary>Records a failed analysis.</summary>
     public Task FailJobAsync(long jobId, string error, TimeSpan analysisTime, CancellationToken cancellationToken = default) =>
+        FailJobAsync(jobId, error, analysisTime, null, cancellationToken);
+
+    /// <summary>Records a failed analysis; <paramref name="result"/>, when the analysis got that far, adds its modules, series, stages and result.json.</summary>
+    public Task FailJobAsync(long jobId, string error, TimeSpan analysisTime, StudyAnalysisResult? result, CancellationToken cancellationToken = default) =>
         WriteAsync(async (c, tx) =>
         {
-            await ExecAsync(c, tx, "UPDATE jobs SET state='failed', finished_ms=$now, analysed_ms=$now, error=$e WHERE id=$j",
-                cancellationToken, ("$now", Now), ("$e", error), ("$j", jobId)).ConfigureAwait(false);
-            await AddStagesAsync(c, tx, jobId, [new JobStage("analysis", analysisTime.TotalMilliseconds)], cancellationToken).ConfigureAwait(false);
+            await ExecAsync(c, tx, """
+                UPDATE jobs SET state='failed', finished_ms=$now, analysed_ms=$now, error=$e,
+                  result_json=COALESCE($rj, result_json), series_json=COALESCE($se, series_json), modules_json=COALESCE($m, modules_json)
+                WHERE id=$j
+                """, cancellationToken, ("$now", Now), ("$e", error), ("$rj", result?.ResultJson),
+                ("$se", result is null ? null : JsonSerializer.Serialize(result.Series, Json)), ("$m", result is null ? null : ModulesJson(result)), ("$j", jobId)).ConfigureAwait(false);
+            await AddStagesAsync(c, tx, jobId, result is null
+                ? [new JobStage("analysis", analysisTime.TotalMilliseconds)]
+                : result.Stages.Select(s => new JobStage(s.Stage, s.Duration.TotalMilliseconds)), cancellationToken).ConfigureAwait(false);
             return 0;
         }, cancellationToken);
+
+    /// <summary>The modules of a result as stored (null for a single analysis without modules).</summary>
+    private static string? ModulesJson(StudyAnalysisResult result) =>
+        result.Modules.Count == 0 ? null : JsonSerializer.Serialize(result.Modules.Select(JobModule.From).ToList(), Json);
+
+    /// <summary>The errors of the modules that failed while others completed ("chest-xray: ..."), or null.</summary>
+    private static string? ModuleErrors(StudyAnalysisResult result) =>
+        result.Modules.Any(m => m.Status == ModuleStatus.Failed)
+            ? string.Join("; ", result.Modules.Where(m => m.Status == ModuleStatus.Failed).Select(m => $"{m.Module}: {m.Error}"))
+            : null;
 
     /// <summary>Pending outbox items due at <paramref name="now"/>, oldest job first.</summary>
     public async Task<IReadOnlyList<OutboxItem>> DueOutboxAsync(DateTimeOffset now, int limit = 200, CancellationToken cancellationToken = default)
@@ -584,7 +608,7 @@ public sealed class NodeDatabase : IAsyncDisposable
 
     private const string JobColumns = """
         SELECT j.id, j.study_uid, COALESCE(s.folder, ''), j.state, j.instances, j.created_ms, j.started_ms, j.finished_ms, j.attempts, j.error, j.skip_reason,
-               j.result_json, j.volumes_json, j.agreement, j.quality_flagged, j.series_json, j.purged_ms
+               j.result_json, j.volumes_json, j.agreement, j.quality_flagged, j.series_json, j.purged_ms, j.modules_json
         FROM jobs j LEFT JOIN studies s ON s.study_uid=j.study_uid
         """;
 
@@ -633,6 +657,7 @@ public sealed class NodeDatabase : IAsyncDisposable
                 QualityFlagged = r.IsDBNull(14) ? null : r.GetInt64(14) != 0,
                 Series = r.IsDBNull(15) ? [] : JsonSerializer.Deserialize<List<SeriesDecision>>(r.GetString(15), Json)!,
                 PurgedAt = r.IsDBNull(16) ? null : At(r.GetInt64(16)),
+                Modules = r.IsDBNull(17) ? [] : JsonSerializer.Deserialize<List<JobModule>>(r.GetString(17), Json)!,
             });
         }
         return list;

@@ -61,6 +61,27 @@ public sealed class InferenceOptions
         if (IntraOpThreads < 0) throw new ArgumentException($"thread count must not be negative, got {IntraOpThreads}");
     }
 
+    /// <summary>Opens an ONNX Runtime session on <paramref name="modelPath"/> with these options (all graph optimisations, the provider, the thread count).</summary>
+    /// <exception cref="InvalidOperationException">The CUDA provider was asked for and is not available in this build.</exception>
+    public Microsoft.ML.OnnxRuntime.InferenceSession CreateSession(string modelPath)
+    {
+        using var so = new Microsoft.ML.OnnxRuntime.SessionOptions { GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (IntraOpThreads > 0) so.IntraOpNumThreads = IntraOpThreads;
+        if (ExecutionProvider == "cuda")
+        {
+            try
+            {
+                so.AppendExecutionProvider_CUDA(DeviceId);
+            }
+            catch (Exception ex) when (ex is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+            {
+                throw new InvalidOperationException(
+                    $"the CUDA execution provider is not available ({ex.Message.Trim()}); it needs the Microsoft.ML.OnnxRuntime.Gpu package and CUDA/cuDNN, or use --provider cpu", ex);
+            }
+        }
+        return new Microsoft.ML.OnnxRuntime.InferenceSession(modelPath, so);
+    }
+
     private static int ParseInt(string s, string name) =>
         int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"{name} '{s}' is not an integer");
 }

@@ -61,7 +61,7 @@ public sealed class SegmentationModel : IDisposable
                 if (!File.Exists(path)) throw new FileNotFoundException($"member {m.File} listed in {ModelManifest.FileName} is missing from {folder}", path);
                 if (options.VerifyChecksums && m.Sha256 is not null && !string.Equals(ModelManifest.Sha256Of(path), m.Sha256, StringComparison.OrdinalIgnoreCase))
                     throw new InvalidDataException($"member {m.File}: SHA-256 differs from {ModelManifest.FileName} (file replaced or corrupted)");
-                var session = CreateSession(path, options);
+                var session = options.CreateSession(path);
                 sessions.Add(session);
                 CheckSignature(session, manifest, m.File);
             }
@@ -72,25 +72,6 @@ public sealed class SegmentationModel : IDisposable
             foreach (var s in sessions) s.Dispose();
             throw;
         }
-    }
-
-    private static InferenceSession CreateSession(string path, InferenceOptions options)
-    {
-        using var so = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (options.IntraOpThreads > 0) so.IntraOpNumThreads = options.IntraOpThreads;
-        if (options.ExecutionProvider == "cuda")
-        {
-            try
-            {
-                so.AppendExecutionProvider_CUDA(options.DeviceId);
-            }
-            catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-            {
-                throw new InvalidOperationException(
-                    $"the CUDA execution provider is not available ({ex.Message.Trim()}); it needs the Microsoft.ML.OnnxRuntime.Gpu package and CUDA/cuDNN, or use --provider cpu", ex);
-            }
-        }
-        return new InferenceSession(path, so);
     }
 
     private static void CheckSignature(InferenceSession session, ModelManifest manifest, string file)
