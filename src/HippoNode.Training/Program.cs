@@ -1,3 +1,4 @@
+using HippoNode.Training.Chest;
 using HippoNode.Training.Hippocampus;
 using HippoNode.Training.Reports;
 
@@ -10,6 +11,7 @@ public static class Program
     private static readonly Dictionary<string, Func<IReadOnlyList<string>, TextWriter, TextWriter, CancellationToken, int>> Modules = new(StringComparer.Ordinal)
     {
         ["hippocampus"] = UNetCommandLine.Run,
+        ["chest-xray"] = ChestCommandLine.Run,
         ["figures"] = EvaluationFigures.Run,
     };
 
@@ -24,7 +26,7 @@ public static class Program
         };
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.Out.WriteLine($"modules: {string.Join(", ", Modules.Keys)}\n{UNetCommandLine.Usage}");
+            Console.Out.WriteLine($"modules: {string.Join(", ", Modules.Keys)}\n{UNetCommandLine.Usage}\n{ChestCommandLine.Usage}\n{EvaluationFigures.Usage}");
             return args.Length == 0 ? 2 : 0;
         }
         var module = args[0].StartsWith('-') ? "hippocampus" : args[0];

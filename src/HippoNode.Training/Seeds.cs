@@ -26,6 +26,19 @@ internal static class Seeds
         return h;
     }
 
+    /// <summary>A permutation of 0..n-1 (Fisher-Yates) drawn from the stream <paramref name="streamSeed"/>.</summary>
+    public static int[] Permutation(int n, ulong streamSeed)
+    {
+        var order = Enumerable.Range(0, n).ToArray();
+        var rng = new SplitMix64(streamSeed);
+        for (var i = order.Length - 1; i > 0; i--)
+        {
+            var j = (int)(rng.Next() % (ulong)(i + 1));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
     /// <summary>A uniform double in [0, 1) with 53 random bits.</summary>
     public static double NextDouble(this SplitMix64 rng) => (rng.Next() >> 11) * (1.0 / (1UL << 53));
 }

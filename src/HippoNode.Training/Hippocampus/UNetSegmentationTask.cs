@@ -245,17 +245,7 @@ public sealed class UNetSegmentationTask : ITrainingTask, IDisposable
         return result;
     }
 
-    private int[] Order(int epoch)
-    {
-        var order = Enumerable.Range(0, _train.Count).ToArray();
-        var rng = new SplitMix64(Seeds.Derive(_seed, 0x4F524445UL, (ulong)epoch));
-        for (var i = order.Length - 1; i > 0; i--)
-        {
-            var j = (int)(rng.Next() % (ulong)(i + 1));
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return order;
-    }
+    private int[] Order(int epoch) => Seeds.Permutation(_train.Count, Seeds.Derive(_seed, 0x4F524445UL, (ulong)epoch));
 
     /// <inheritdoc />
     public void Dispose() => _net.Dispose();
