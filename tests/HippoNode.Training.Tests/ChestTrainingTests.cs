@@ -72,6 +72,9 @@ public sealed class ChestTrainingTests(ITestOutputHelper output) : IDisposable
     [InlineData("person12_virus_3.jpeg", true, "person12")]
     [InlineData("IM-0115-0001.jpeg", false, "normal-0115")]
     [InlineData("NORMAL2-IM-0115-0002.jpeg", false, "normal-0115")]
+    [InlineData("IM-0429-0001-0001.jpeg", false, "normal-0429")]
+    [InlineData("NORMAL2-IM-1294-0001-0002.jpeg", false, "normal-1294")]
+    [InlineData("person1_virus_7_2.jpeg", true, "person1")]
     public void PatientOf_ReadsThePatientFromTheFileName(string name, bool positive, string patient) =>
         Assert.Equal(patient, ChestSplit.PatientOf(name, positive));
 

@@ -29,10 +29,10 @@ public sealed partial class ChestSplit
     /// <summary>Training images.</summary>
     public required IReadOnlyList<string> Train { get; init; }
 
-    [GeneratedRegex(@"^(person\d+)_(bacteria|virus)_\d+\.(?:jpe?g|png)$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(person\d+)_(bacteria|virus)_\d+(?:_\d+)?\.(?:jpe?g|png)$", RegexOptions.IgnoreCase)]
     private static partial Regex PneumoniaName();
 
-    [GeneratedRegex(@"^(?:NORMAL2-)?IM-(\d+)-\d+\.(?:jpe?g|png)$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(?:NORMAL2-)?IM-(\d+)-\d+(?:-\d+)?\.(?:jpe?g|png)$", RegexOptions.IgnoreCase)]
     private static partial Regex NormalName();
 
     /// <summary>The patient a file name belongs to: <c>personNNN</c> for pneumonia images, <c>normal-NNNN</c> for normal ones (IM- and NORMAL2-IM- of one number are taken as one patient, the cautious reading).</summary>
