@@ -6,26 +6,30 @@
 # usage: ohif_screenshot.sh --study UID [--base http://127.0.0.1:3000] [--out DIR] [--seg [TEXT]] [--sr [TEXT]]
 #                           [--size 1400x900] [--timeout 90] [--settle 3]
 #        ohif_screenshot.sh --install-only   (only install playwright-core into the cache)
-# Output: DIR/01-viewer.png, 02-seg.png (+ 02-seg-prompt.png), 03-sr.png, console.log, summary.json
+# Output: DIR/01-viewer.png; 02-seg.png (+ -prompt, -panel, -segment-N: each segment clicked in the panel); 03-sr.png
+# (+ 03-sr-measurement-N: each further SR measurement); console.log; summary.json with what each view showed
 # (default DIR: /tmp/ohif-screenshots/UID). Exit code 0 when the study and every requested SEG/SR loaded.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/stack-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/stack-env.sh"
 
 if [[ $# -eq 0 || "$1" =~ ^(-h|--help)$ ]]; then
-  sed -n '2,10p' "$0"
+  sed -n '2,11p' "$0"
   [[ $# -eq 0 ]] && exit 2
   exit 0
 fi
 need_tool node nodejs
 need_tool npm npm
-export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
-[[ -x "$CHROMIUM" ]] || die "no chromium at $CHROMIUM; install it with: apt-get install -y chromium"
 
 PLAYWRIGHT_CORE_VERSION="${PLAYWRIGHT_CORE_VERSION:-1.65.1}"
 pw_dir="$HIPPONODE_CACHE/playwright"
 export PLAYWRIGHT_CORE_DIR="$pw_dir/node_modules/playwright-core"
-installed="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$PLAYWRIGHT_CORE_DIR/package.json" 2>/dev/null | head -1)"
+# Nothing installed yet is the normal first run: read the version only from a package.json that exists (under
+# pipefail a failing sed on a missing file would end the script before it installs anything).
+installed=""
+if [[ -f "$PLAYWRIGHT_CORE_DIR/package.json" ]]; then
+  installed="$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$PLAYWRIGHT_CORE_DIR/package.json" | head -1)"
+fi
 if [[ "$installed" != "$PLAYWRIGHT_CORE_VERSION" ]]; then
   say "installing playwright-core@$PLAYWRIGHT_CORE_VERSION into $pw_dir (once; it never downloads a browser)"
   mkdir -p "$pw_dir"
@@ -37,4 +41,6 @@ if [[ "$1" == "--install-only" ]]; then
   say "playwright-core $PLAYWRIGHT_CORE_VERSION is in $pw_dir"
   exit 0
 fi
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+[[ -x "$CHROMIUM" ]] || die "no chromium at $CHROMIUM; install it with: apt-get install -y chromium"
 exec node "$STACK_REPO/deploy_scripts/ohif/ohif_screenshot.cjs" "$@"

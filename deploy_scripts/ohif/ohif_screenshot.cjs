@@ -66,15 +66,80 @@ async function settle(page, o) {
   await page.waitForTimeout(o.settle * 1000);
 }
 
+// What the reader sees in the (first) image viewport, read from OHIF's own objects (window.cornerstone, window.services):
+// the image shown (index, SOP Instance UID), its window, the segments OHIF holds (label, colour, voxels on this image
+// and on their largest image) and the text boxes drawn over the image (one array of lines each: SR outline labels).
+async function viewState(page) {
+  return page.evaluate(() => {
+    const cs = window.cornerstone;
+    const viewport = cs?.getRenderingEngines().flatMap(e => e.getViewports()).find(v => typeof v.getCurrentImageId === 'function');
+    if (!viewport) return null;
+    const imageId = viewport.getCurrentImageId();
+    const range = viewport.getProperties().voiRange;
+    const service = window.services?.segmentationService;
+    const segments = [];
+    for (const segmentation of service?.getSegmentations() ?? []) {
+      const labelmap = window.cornerstoneTools.segmentation.state.getSegmentation(segmentation.segmentationId)?.representationData?.Labelmap;
+      const here = {};
+      const largest = {};
+      for (const id of labelmap?.imageIds ?? []) {
+        const slice = cs.cache.getImage(id);
+        if (!slice) continue;
+        const data = slice.voxelManager ? slice.voxelManager.getScalarData() : slice.getPixelData();
+        const counts = {};
+        for (let i = 0; i < data.length; i++) if (data[i] !== 0) counts[data[i]] = (counts[data[i]] || 0) + 1;
+        for (const [value, n] of Object.entries(counts)) {
+          largest[value] = Math.max(largest[value] || 0, n);
+          if (slice.referencedImageId === imageId) here[value] = n;
+        }
+      }
+      for (const segment of Object.values(segmentation.segments)) {
+        segments.push({
+          segmentation: segmentation.label,
+          number: segment.segmentIndex,
+          label: segment.label,
+          active: !!segment.active,
+          colour: service.getSegmentColor(viewport.id, segmentation.segmentationId, segment.segmentIndex),
+          voxelsHere: here[segment.segmentIndex] || 0,
+          voxelsOnLargestImage: largest[segment.segmentIndex] || 0,
+        });
+      }
+    }
+    const textBoxes = [...viewport.element.querySelectorAll('svg text')].map(t => {
+      const spans = [...t.querySelectorAll('tspan')].map(x => x.textContent);
+      return spans.length ? spans : [t.textContent];
+    }).filter(lines => lines.some(l => l.trim()));
+    return {
+      imageIndex: viewport.getCurrentImageIdIndex(),
+      imageCount: viewport.getImageIds().length,
+      sopInstanceUid: cs.metaData.get('sopCommonModule', imageId)?.sopInstanceUID ?? null,
+      voiRange: range ? { lower: range.lower, upper: range.upper } : null,
+      segments,
+      textBoxes,
+    };
+  }).catch(e => ({ error: e.message }));
+}
+
+// Moving within a loaded study needs no network: a shorter wait than after a load.
+const visitSettle = o => Math.min(o.settle, 1.5) * 1000;
+
+const squash = s => (s || '').replace(/\s+/g, ' ').trim();
+
+async function shoot(page, o, name) {
+  const file = path.join(o.out, name);
+  await page.screenshot({ path: file });
+  return file;
+}
+
 // Double-clicks the study-browser entry of a SEG/SR display set, accepts OHIF's "Do you want to open this ...?"
-// hydration prompt, and reports what happened.
+// hydration prompt, and reports what happened and what the viewer shows.
 async function loadDisplaySet(page, o, modality, text, shot) {
   const result = { modality, match: text || null, found: false, prompt: null, hydrated: false, loaded: false, screenshot: null };
   let entries = page.locator('[data-cy^="study-browser-thumbnail"]').filter({
     has: page.locator('[data-cy="series-modality-label"]', { hasText: new RegExp(`^\\s*${modality}\\s*$`) }),
   });
   if (text) entries = entries.filter({ hasText: text });
-  result.candidates = await entries.allInnerTexts().then(t => t.map(s => s.replace(/\s+/g, ' ').trim()));
+  result.candidates = await entries.allInnerTexts().then(t => t.map(squash));
   if (result.candidates.length === 0) return result;
   result.found = true;
   await entries.first().dblclick();
@@ -82,8 +147,8 @@ async function loadDisplaySet(page, o, modality, text, shot) {
   try {
     // SEG always asks; an SR asks only when it holds measurements OHIF can track, so do not wait long.
     await yes.waitFor({ state: 'visible', timeout: Math.min(o.timeout, modality === 'SEG' ? 60 : 10) * 1000 });
-    result.prompt = (await page.locator('[data-cy="viewport-notification"]').first().innerText()).replace(/\s+/g, ' ').trim();
-    await page.screenshot({ path: path.join(o.out, shot.replace('.png', '-prompt.png')) });
+    result.prompt = squash(await page.locator('[data-cy="viewport-notification"]').first().innerText());
+    await shoot(page, o, shot.replace('.png', '-prompt.png'));
     await yes.click();
     result.hydrated = true;
   } catch (e) {
@@ -91,27 +156,64 @@ async function loadDisplaySet(page, o, modality, text, shot) {
   }
   await settle(page, o);
   await dismissOverlays(page);
-  result.screenshot = path.join(o.out, shot);
-  await page.screenshot({ path: result.screenshot });
-  result.viewportText = (await page.locator('[data-cy="viewport-grid"]').innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
+  result.screenshot = await shoot(page, o, shot);
+  result.viewportText = squash(await page.locator('[data-cy="viewport-grid"]').innerText().catch(() => ''));
+  result.view = await viewState(page);
   // Loaded: hydrated into the image viewport, or shown in its own viewport (OHIF puts a modality badge on it).
   result.loaded = result.hydrated || new RegExp(`\\b${modality}\\b`).test(result.viewportText);
-  // The right-hand panel lists the segments (SEG) or the measurements (SR): open it for a second screenshot.
-  const panelButton = page.locator(`[data-cy="${modality === 'SEG' ? 'panelSegmentation-btn' : 'trackedMeasurements-btn'}"]`);
-  if (await panelButton.count()) {
-    await panelButton.first().click({ timeout: 5000 }).catch(() => {});
-    await page.waitForTimeout(1000);
-    result.panelText = await page.evaluate(() => {
-      // The panel's own container: the nearest ancestor of its header that holds more than the header.
-      let e = document.querySelector('[data-cy="side-panel-header-right"]');
-      for (let i = 0; e && i < 5 && (e.innerText || '').trim().length < 20; i++) e = e.parentElement;
-      return e ? e.innerText.replace(/\s+/g, ' ').trim().slice(0, 2000) : '';
-    }).catch(() => '');
-    result.panelScreenshot = path.join(o.out, shot.replace('.png', '-panel.png'));
-    await page.screenshot({ path: result.panelScreenshot });
-    await panelButton.first().click({ timeout: 5000 }).catch(() => {});
-  }
+  result.screenshots = [result.screenshot];
   return result;
+}
+
+// The segmentation panel as a reader sees it (each segment's number, name and colour dot), then each segment clicked
+// in turn: OHIF moves the view to that segment's centre, as it does for a reader.
+async function visitSegments(page, o, result) {
+  const button = page.locator('[data-cy="panelSegmentation-btn"]');
+  if (!(await button.count())) return;
+  await button.first().click({ timeout: 5000 }).catch(() => {});
+  await page.waitForTimeout(1000);
+  const rows = page.locator('[data-cy="data-row"]');
+  result.panelSegments = await rows.evaluateAll(elements => elements.map(row => ({
+    title: row.querySelector('[data-cy="data-row-title"]')?.textContent.trim() ?? '',
+    colour: row.querySelector('[data-cy="data-row-colorhex"]') ? getComputedStyle(row.querySelector('[data-cy="data-row-colorhex"]')).backgroundColor : null,
+  })));
+  result.panelText = await page.evaluate(() => {
+    // The panel's own container: the nearest ancestor of its header that holds more than the header.
+    let e = document.querySelector('[data-cy="side-panel-header-right"]');
+    for (let i = 0; e && i < 5 && (e.innerText || '').trim().length < 20; i++) e = e.parentElement;
+    return e ? e.innerText.replace(/\s+/g, ' ').trim().slice(0, 2000) : '';
+  }).catch(() => '');
+  result.panelScreenshot = await shoot(page, o, '02-seg-panel.png');
+  result.screenshots.push(result.panelScreenshot);
+  result.segmentViews = [];
+  for (let i = 0; i < result.panelSegments.length; i++) {
+    await rows.nth(i).locator('[data-cy="data-row-title"]').click({ timeout: 5000 }).catch(() => {});
+    // Away from the row, whose hover card (the segment's statistics) would cover the image.
+    await page.mouse.move(5, o.height - 5);
+    await page.waitForTimeout(visitSettle(o));
+    const screenshot = await shoot(page, o, `02-seg-segment-${i + 1}.png`);
+    result.screenshots.push(screenshot);
+    result.segmentViews.push({ title: result.panelSegments[i].title, screenshot, view: await viewState(page) });
+  }
+  // Close the panel again (its close icon), so the next views get the whole width.
+  await page.locator('[data-cy="side-panel-header-right"]').first().click({ timeout: 5000 }).catch(() => {});
+  await page.waitForTimeout(500);
+}
+
+// Each measurement of the SR in turn with the viewport's "next" arrow, as a reader steps through them: OHIF shows the
+// image each outline was drawn on, with its label.
+async function visitMeasurements(page, o, result) {
+  const count = await page.evaluate(() => new Set((window.cornerstoneTools?.annotation.state.getAllAnnotations() ?? [])
+    .filter(a => a.metadata?.toolName === 'DICOMSRDisplay').map(a => a.annotationUID)).size).catch(() => 0);
+  result.measurementViews = [{ screenshot: result.screenshot, view: result.view }];
+  const next = page.locator('[data-cy="viewport-action-arrows-right"]');
+  for (let i = 1; i < count && (await next.count()); i++) {
+    await next.first().click({ timeout: 5000 }).catch(() => {});
+    await page.waitForTimeout(visitSettle(o));
+    const screenshot = await shoot(page, o, `03-sr-measurement-${i + 1}.png`);
+    result.screenshots.push(screenshot);
+    result.measurementViews.push({ screenshot, view: await viewState(page) });
+  }
 }
 
 async function main() {
@@ -170,22 +272,23 @@ async function main() {
     await settle(page, o);
     await dismissOverlays(page);
     summary.secondsToViewer = (Date.now() - started) / 1000;
-    summary.studyBrowser = (await page.locator('[data-cy="studyBrowser-panel"]').innerText().catch(() => ''))
-      .replace(/\s+/g, ' ').trim();
-    summary.viewportText = (await page.locator('[data-cy="viewport-grid"]').innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
-    summary.screenshots = [path.join(o.out, '01-viewer.png')];
-    await page.screenshot({ path: summary.screenshots[0] });
+    summary.studyBrowser = squash(await page.locator('[data-cy="studyBrowser-panel"]').innerText().catch(() => ''));
+    summary.viewportText = squash(await page.locator('[data-cy="viewport-grid"]').innerText().catch(() => ''));
+    summary.screenshots = [await shoot(page, o, '01-viewer.png')];
+    summary.view = await viewState(page);
 
     let loadsOk = true;
     if (o.seg !== undefined) {
       summary.seg = await loadDisplaySet(page, o, 'SEG', o.seg, '02-seg.png');
       loadsOk = loadsOk && summary.seg.loaded === true;
-      summary.screenshots.push(...[summary.seg.screenshot, summary.seg.panelScreenshot].filter(Boolean));
+      if (summary.seg.loaded) await visitSegments(page, o, summary.seg);
+      summary.screenshots.push(...(summary.seg.screenshots ?? []));
     }
     if (o.sr !== undefined) {
       summary.sr = await loadDisplaySet(page, o, 'SR', o.sr, '03-sr.png');
       loadsOk = loadsOk && summary.sr.loaded === true;
-      summary.screenshots.push(...[summary.sr.screenshot, summary.sr.panelScreenshot].filter(Boolean));
+      if (summary.sr.loaded) await visitMeasurements(page, o, summary.sr);
+      summary.screenshots.push(...(summary.sr.screenshots ?? []));
     }
     summary.ok = summary.viewerLoaded && loadsOk;
   } finally {

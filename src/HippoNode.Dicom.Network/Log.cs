@@ -18,6 +18,18 @@ internal static partial class Log
     [LoggerMessage(1003, LogLevel.Error, "Association {AssociationId} ended with an unexpected error")]
     public static partial void AssociationCrashed(ILogger logger, long associationId, Exception exception);
 
+    [LoggerMessage(1004, LogLevel.Warning, "TLS handshake with {Remote} failed; connection closed: {Reason}")]
+    public static partial void TlsHandshakeFailed(ILogger logger, EndPoint? remote, string reason);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Free disk space {FreeMegabytes} MB is below the watermark of {MinFreeMegabytes} MB in {Directory}: C-STORE answered A700 (out of resources) until space returns")]
+    public static partial void DiskSpaceLow(ILogger logger, long freeMegabytes, long minFreeMegabytes, string directory);
+
+    [LoggerMessage(1006, LogLevel.Information, "Free disk space {FreeMegabytes} MB is above the watermark of {MinFreeMegabytes} MB again in {Directory}: receiving resumed")]
+    public static partial void DiskSpaceRecovered(ILogger logger, long freeMegabytes, long minFreeMegabytes, string directory);
+
+    [LoggerMessage(1007, LogLevel.Warning, "Cannot measure the free space of {Directory}: {Message}")]
+    public static partial void FreeSpaceUnknown(ILogger logger, string directory, string message);
+
     [LoggerMessage(1100, LogLevel.Debug, "Connection from {Remote}")]
     public static partial void Connected(ILogger logger, EndPoint? remote);
 
@@ -62,6 +74,12 @@ internal static partial class Log
 
     [LoggerMessage(1114, LogLevel.Debug, "Sending A-ABORT failed: {Message}")]
     public static partial void AbortSendFailed(ILogger logger, string message);
+
+    [LoggerMessage(1115, LogLevel.Information, "TLS {Protocol} with {Remote} ({CipherSuite}); client certificate {ClientCertificate}")]
+    public static partial void TlsEstablished(ILogger logger, EndPoint? remote, System.Security.Authentication.SslProtocols protocol, System.Net.Security.TlsCipherSuite cipherSuite, string clientCertificate);
+
+    [LoggerMessage(1116, LogLevel.Debug, "C-STORE {SopInstanceUid} refused for lack of disk space: {Reason}")]
+    public static partial void StoreRefusedNoSpace(ILogger logger, string sopInstanceUid, string reason);
 
     [LoggerMessage(1200, LogLevel.Debug, "Association to {Host}:{Port} ({Called}) established, {Accepted} of {Proposed} contexts accepted")]
     public static partial void ClientAssociated(ILogger logger, string host, int port, string called, int accepted, int proposed);

@@ -56,10 +56,32 @@ internal static partial class Log
     [LoggerMessage(2203, LogLevel.Information, "Job {JobId}: every result is in the PACS; done")]
     public static partial void JobDone(ILogger logger, long jobId);
 
-    [LoggerMessage(2300, LogLevel.Information, "HippoNode {AeTitle} listening for DICOM on {EndPoint}; storage {Storage}; results to {PacsAeTitle}@{PacsHost}:{PacsPort}")]
-    public static partial void NodeStarted(ILogger logger, string aeTitle, System.Net.EndPoint? endPoint, string storage, string pacsAeTitle, string pacsHost, int pacsPort);
+    [LoggerMessage(2204, LogLevel.Warning, "Sending {SopInstanceUid} (job {JobId}) failed permanently ({Count} of {Limit} before dead-letter): {Error}")]
+    public static partial void SendFailedPermanently(ILogger logger, string sopInstanceUid, long jobId, int count, int limit, string error);
 
-    [LoggerMessage(2301, LogLevel.Information, "HTTP endpoint on {Url} (/health, /jobs, /jobs/{{id}}, /metrics)")]
+    [LoggerMessage(2205, LogLevel.Error, "Dead-lettered {SopInstanceUid} (job {JobId}) after {Limit} permanent failures: {Error}; re-send with `hipponode resend` or POST /deadletter/resend")]
+    public static partial void DeadLettered(ILogger logger, string sopInstanceUid, long jobId, int limit, string error);
+
+    [LoggerMessage(2206, LogLevel.Warning, "Job {JobId}: a result could not be delivered; the job is dead-lettered until re-sent")]
+    public static partial void JobDeadLettered(ILogger logger, long jobId);
+
+    [LoggerMessage(2207, LogLevel.Information, "Re-send: {Items} dead-lettered result object(s) of {Jobs} job(s) are back in the outbox")]
+    public static partial void Resent(ILogger logger, int items, int jobs);
+
+    [LoggerMessage(2010, LogLevel.Information, "Retention: deleted study {StudyInstanceUid} ({Bytes} bytes, jobs {Jobs}) finished {FinishedAt:O}: {Why}")]
+    public static partial void RetentionDeleted(ILogger logger, string studyInstanceUid, long bytes, string jobs, DateTimeOffset finishedAt, string why);
+
+    [LoggerMessage(2011, LogLevel.Warning, "Retention: studies/ and results/ hold {Bytes} bytes, above the cap of {Cap} bytes, and nothing more is finished to delete")]
+    public static partial void RetentionOverCap(ILogger logger, long bytes, long cap);
+
+    [LoggerMessage(2012, LogLevel.Warning, "Retention: could not delete {Path}: {Message}")]
+    public static partial void RetentionDeleteFailed(ILogger logger, string path, string message);
+
+    [LoggerMessage(2300, LogLevel.Information, "HippoNode {AeTitle} listening for DICOM on {EndPoint} ({Transport}); storage {Storage}; results to {PacsAeTitle}@{PacsHost}:{PacsPort} ({PacsTransport})")]
+    public static partial void NodeStarted(ILogger logger, string aeTitle, System.Net.EndPoint? endPoint, string transport, string storage, string pacsAeTitle, string pacsHost, int pacsPort,
+        string pacsTransport);
+
+    [LoggerMessage(2301, LogLevel.Information, "HTTP endpoint on {Url}, loopback only (/health, /jobs, /jobs/{{id}}, /deadletter, /metrics)")]
     public static partial void HttpStarted(ILogger logger, string url);
 
     [LoggerMessage(2302, LogLevel.Error, "{Component} stopped with an unexpected error; it restarts in {Delay}")]

@@ -86,7 +86,7 @@ public static class NodeHost
         return null;
     }
 
-    /// <summary>The node's services (singletons) and hosted services in start order: startup, SCP, stability, jobs, outbox, HTTP.</summary>
+    /// <summary>The node's services (singletons) and hosted services in start order: startup, SCP, stability, jobs, outbox, retention, HTTP.</summary>
     public static void AddServices(IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -99,6 +99,9 @@ public static class NodeHost
             // Opened once at first use (by the startup service); synchronous here because DI factories are.
             return NodeDatabase.OpenAsync(paths.Database, sp.GetRequiredService<TimeProvider>()).GetAwaiter().GetResult();
         });
+        services.TryAddSingleton<Dicom.Network.IFreeSpaceProbe>(Dicom.Network.DriveFreeSpaceProbe.Instance);
+        services.AddSingleton<DiskStatus>();
+        services.AddSingleton<StudyGate>();
         services.AddSingleton<StorageLock>();
         services.AddSingleton<NodeSignals>();
         services.AddSingleton<NodeMetrics>();
@@ -109,6 +112,8 @@ public static class NodeHost
         services.AddHostedService<StudyStabilityService>();
         services.AddHostedService<JobRunnerService>();
         services.AddHostedService<OutboxService>();
+        services.AddSingleton<RetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
         services.AddHostedService<HttpEndpointService>();
     }
 

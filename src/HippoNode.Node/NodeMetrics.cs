@@ -30,6 +30,24 @@ public sealed class NodeMetrics
     /// <summary>Failed C-STORE attempts of result objects.</summary>
     public Counter OutboxFailures { get; }
 
+    /// <summary>Result objects dead-lettered after permanent failures.</summary>
+    public Counter DeadLettered { get; }
+
+    /// <summary>Studies retention deleted.</summary>
+    public Counter RetentionStudies { get; }
+
+    /// <summary>Bytes retention freed.</summary>
+    public Counter RetentionBytes { get; }
+
+    /// <summary>Result objects dead-lettered now.</summary>
+    public Gauge OutboxDeadLetter { get; }
+
+    /// <summary>Free bytes on the storage folder's file system.</summary>
+    public Gauge DiskFreeBytes { get; }
+
+    /// <summary>1 while the SCP refuses instances for lack of disk space.</summary>
+    public Gauge ReceivingPaused { get; }
+
     /// <summary>Jobs per state now.</summary>
     public Gauge Jobs { get; }
 
@@ -39,8 +57,14 @@ public sealed class NodeMetrics
     /// <summary>Studies receiving or waiting for their quiet time.</summary>
     public Gauge StudiesWaiting { get; }
 
-    /// <summary>Creates the metrics; the gauges are read from <paramref name="database"/> at each scrape.</summary>
-    public NodeMetrics(NodeDatabase database)
+    /// <summary>Ensemble agreement of each analysed study: its drift over time is the post-deployment quality signal.</summary>
+    public Histogram Agreement { get; }
+
+    /// <summary>Analysed studies whose agreement was below the threshold (flagged for review).</summary>
+    public Counter QualityFlagged { get; }
+
+    /// <summary>Creates the metrics; the gauges are read from <paramref name="database"/> and <paramref name="disk"/> at each scrape.</summary>
+    public NodeMetrics(NodeDatabase database, DiskStatus disk)
     {
         Registry = Metrics.NewCustomRegistry();
         var f = Metrics.WithCustomRegistry(Registry);
@@ -55,16 +79,39 @@ public sealed class NodeMetrics
         });
         OutboxSent = f.CreateCounter("hipponode_results_sent_total", "Result objects stored in the PACS");
         OutboxFailures = f.CreateCounter("hipponode_result_send_failures_total", "Failed C-STORE attempts of result objects");
+        DeadLettered = f.CreateCounter("hipponode_results_deadlettered_total", "Result objects dead-lettered after permanent failures");
+        RetentionStudies = f.CreateCounter("hipponode_retention_deleted_studies_total", "Finished studies retention deleted");
+        RetentionBytes = f.CreateCounter("hipponode_retention_deleted_bytes_total", "Bytes retention freed");
+        OutboxDeadLetter = f.CreateGauge("hipponode_outbox_deadletter", "Result objects dead-lettered, waiting for a re-send");
+        DiskFreeBytes = f.CreateGauge("hipponode_disk_free_bytes", "Free bytes on the storage folder's file system");
+        ReceivingPaused = f.CreateGauge("hipponode_receiving_paused", "1 while C-STORE is answered A700 for lack of disk space");
         Jobs = f.CreateGauge("hipponode_jobs", "Jobs per state", "state");
         OutboxPending = f.CreateGauge("hipponode_outbox_pending", "Result objects not yet stored in the PACS");
         StudiesWaiting = f.CreateGauge("hipponode_studies_waiting", "Studies receiving or waiting for their quiet time");
+        Agreement = f.CreateHistogram("hipponode_result_agreement", "Ensemble agreement (mean pairwise Dice of the members) per analysed study", new HistogramConfiguration
+        {
+            // Fine steps where the flag threshold (0.8) and the validated range (about 0.92-0.97) lie.
+            Buckets = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 1.0],
+        });
+        QualityFlagged = f.CreateCounter("hipponode_results_quality_flagged_total", "Analysed studies flagged for review (agreement below the threshold)");
         Registry.AddBeforeCollectCallback(async ct =>
         {
             var counts = await database.CountsAsync(ct).ConfigureAwait(false);
             foreach (var (state, n) in counts.JobsByState) Jobs.WithLabels(state.ToString().ToLowerInvariant()).Set(n);
             OutboxPending.Set(counts.OutboxPending);
+            OutboxDeadLetter.Set(counts.OutboxDeadLetter);
             StudiesWaiting.Set(counts.StudiesWaiting);
+            var free = disk.FreeBytes();
+            if (free is { } bytes) DiskFreeBytes.Set(bytes);
+            ReceivingPaused.Set(disk.IsBelowWatermark(free) ? 1 : 0);
         });
+    }
+
+    /// <summary>Observes an analysed study's agreement (when the model reports one) and its quality flag.</summary>
+    public void ObserveQuality(double? agreement, bool flagged)
+    {
+        if (agreement is { } a && double.IsFinite(a)) Agreement.Observe(a);
+        if (flagged) QualityFlagged.Inc();
     }
 
     /// <summary>Observes a job's stages.</summary>

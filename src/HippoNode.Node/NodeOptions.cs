@@ -20,6 +20,15 @@ public sealed class NodeOptions
     /// <summary>Calling AE titles accepted; empty accepts any caller.</summary>
     public List<string> AllowedCallers { get; set; } = [];
 
+    /// <summary>Per-peer host check: a calling AE title listed here is accepted only from these IP addresses.</summary>
+    public Dictionary<string, List<string>> AllowedCallerHosts { get; set; } = [];
+
+    /// <summary>DICOM TLS for the SCP (and the certificate presented to a TLS PACS).</summary>
+    public TlsSettings Tls { get; set; } = new();
+
+    /// <summary>Disk watermark and retention of the storage folder.</summary>
+    public StorageSettings Storage { get; set; } = new();
+
     /// <summary>Where results are C-STOREd.</summary>
     public PacsOptions Pacs { get; set; } = new();
 
@@ -64,6 +73,14 @@ public sealed class NodeOptions
         if (Port is < 0 or > 65535) p.Add($"HippoNode:Port {Port} is out of range");
         if (!IPAddress.TryParse(BindAddress, out _)) p.Add($"HippoNode:BindAddress '{BindAddress}' is not an IP address");
         foreach (var c in AllowedCallers.Where(c => !Dicom.Network.DicomClientOptions.IsAeTitle(c))) p.Add($"HippoNode:AllowedCallers entry '{c}' is not an AE title");
+        foreach (var (ae, hosts) in AllowedCallerHosts)
+        {
+            if (!Dicom.Network.DicomClientOptions.IsAeTitle(ae)) p.Add($"HippoNode:AllowedCallerHosts key '{ae}' is not an AE title");
+            if (hosts.Count == 0) p.Add($"HippoNode:AllowedCallerHosts:{ae} lists no address (remove the entry, or name the addresses)");
+            foreach (var h in hosts.Where(h => !IPAddress.TryParse(h, out _))) p.Add($"HippoNode:AllowedCallerHosts:{ae} entry '{h}' is not an IP address");
+        }
+        p.AddRange(Tls.Problems(Pacs.Tls));
+        p.AddRange(Storage.Problems());
         if (!Dicom.Network.DicomClientOptions.IsAeTitle(Pacs.AeTitle)) p.Add($"HippoNode:Pacs:AeTitle '{Pacs.AeTitle}' must be 1-16 characters, no backslash");
         if (string.IsNullOrWhiteSpace(Pacs.Host)) p.Add("HippoNode:Pacs:Host is empty");
         if (Pacs.Port is < 1 or > 65535) p.Add($"HippoNode:Pacs:Port {Pacs.Port} is out of range");
@@ -78,6 +95,7 @@ public sealed class NodeOptions
         if (Retry.FirstDelaySeconds is <= 0 || Retry.MaxDelaySeconds < Retry.FirstDelaySeconds) p.Add("HippoNode:Retry: FirstDelaySeconds must be > 0 and MaxDelaySeconds >= FirstDelaySeconds");
         if (Retry.TimeoutSeconds <= 0) p.Add("HippoNode:Retry:TimeoutSeconds must be > 0");
         if (MaxJobAttempts < 1) p.Add("HippoNode:MaxJobAttempts must be at least 1");
+        if (Retry.DeadLetterAfter < 1) p.Add("HippoNode:Retry:DeadLetterAfter must be at least 1");
         return p;
     }
 }
@@ -93,6 +111,77 @@ public sealed class PacsOptions
 
     /// <summary>The PACS's DICOM port.</summary>
     public int Port { get; set; } = 4242;
+
+    /// <summary>C-STORE to the PACS over DICOM TLS: its certificate must chain to Tls:CaFile; ours (Tls:CertificateFile) is presented when it asks.</summary>
+    public bool Tls { get; set; }
+}
+
+/// <summary>DICOM TLS (PS3.15 Annex B, BCP 195): certificates from PEM files.</summary>
+public sealed class TlsSettings
+{
+    /// <summary>The SCP accepts TLS connections only (on <see cref="NodeOptions.Port"/>).</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Our certificate (PEM; the chain may follow it in the file).</summary>
+    public string? CertificateFile { get; set; }
+
+    /// <summary>Its private key (PEM, unencrypted).</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>CA certificates (PEM) that client certificates and the PACS's certificate must chain to; empty trusts the system's store.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>The SCP requires a client certificate that chains to <see cref="CaFile"/>.</summary>
+    public bool VerifyPeer { get; set; }
+
+    /// <summary>The SCP side as network options, or null when TLS is off.</summary>
+    public Dicom.Network.DicomTlsOptions? ForServer() => Enabled
+        ? new() { CertificateFile = CertificateFile, KeyFile = KeyFile, CaFile = NullIfEmpty(CaFile), VerifyPeer = VerifyPeer }
+        : null;
+
+    /// <summary>The PACS side: the PACS is always verified; our certificate, when configured, is offered as the client certificate.</summary>
+    public Dicom.Network.DicomTlsOptions ForPacs() =>
+        new() { CertificateFile = NullIfEmpty(CertificateFile), KeyFile = NullIfEmpty(KeyFile), CaFile = NullIfEmpty(CaFile), VerifyPeer = true };
+
+    /// <summary>What is wrong with these settings for the roles in use.</summary>
+    public IEnumerable<string> Problems(bool pacsTls)
+    {
+        if (Enabled && string.IsNullOrWhiteSpace(CertificateFile)) yield return "HippoNode:Tls:Enabled needs Tls:CertificateFile and Tls:KeyFile (PEM)";
+        if (string.IsNullOrWhiteSpace(CertificateFile) != string.IsNullOrWhiteSpace(KeyFile)) yield return "HippoNode:Tls:CertificateFile and Tls:KeyFile go together";
+        if (VerifyPeer && !Enabled) yield return "HippoNode:Tls:VerifyPeer needs Tls:Enabled";
+        if (!Enabled && !pacsTls) yield break;
+        foreach (var (file, key) in new[] { (CertificateFile, "CertificateFile"), (KeyFile, "KeyFile"), (CaFile, "CaFile") })
+        {
+            if (!string.IsNullOrWhiteSpace(file) && !File.Exists(file)) yield return $"HippoNode:Tls:{key} '{file}' does not exist";
+        }
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+}
+
+/// <summary>How much disk the node may use and how long it keeps what it received and produced.</summary>
+public sealed class StorageSettings
+{
+    /// <summary>Below this much free space on the storage folder's file system the SCP answers C-STORE with A700 (out of resources); 0 turns it off.</summary>
+    public long MinFreeMegabytes { get; set; } = 1024;
+
+    /// <summary>Studies whose jobs all finished (done, skipped, failed) this many days ago are deleted with their results; 0 keeps them forever.</summary>
+    public double RetentionDays { get; set; } = 30;
+
+    /// <summary>When studies/ and results/ together exceed this, the oldest finished studies are deleted first; 0: no cap.</summary>
+    public double MaxSizeGigabytes { get; set; }
+
+    /// <summary>How often retention runs (also once at startup).</summary>
+    public double RetentionIntervalMinutes { get; set; } = 60;
+
+    /// <summary>What is wrong with these settings.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (MinFreeMegabytes < 0) yield return "HippoNode:Storage:MinFreeMegabytes must be 0 or more";
+        if (RetentionDays < 0 || double.IsNaN(RetentionDays)) yield return "HippoNode:Storage:RetentionDays must be 0 (keep) or more";
+        if (MaxSizeGigabytes < 0 || double.IsNaN(MaxSizeGigabytes)) yield return "HippoNode:Storage:MaxSizeGigabytes must be 0 (no cap) or more";
+        if (RetentionIntervalMinutes <= 0 || double.IsNaN(RetentionIntervalMinutes)) yield return "HippoNode:Storage:RetentionIntervalMinutes must be > 0";
+    }
 }
 
 /// <summary>The hippocampus module's settings (handed to the analyzer adapter).</summary>
@@ -156,4 +245,10 @@ public sealed class RetrySettings
 
     /// <summary>Connect, association and response timeout towards the PACS.</summary>
     public double TimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Sending rounds that ended in a permanent failure (association rejected-permanent, no presentation context, a
+    /// status such as 0122, 0124, A9xx, Cxxx) before a result object is dead-lettered instead of retried.
+    /// </summary>
+    public int DeadLetterAfter { get; set; } = 3;
 }

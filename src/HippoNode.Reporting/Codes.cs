@@ -62,6 +62,7 @@ public static class Codes
     public static readonly CodedConcept EnsembleAgreement = new("AGREEMENT", HippoNodeScheme, "Ensemble agreement (mean pairwise Dice)");
     public static readonly CodedConcept AgreementThreshold = new("AGR_THRESHOLD", HippoNodeScheme, "Ensemble agreement threshold");
     public static readonly CodedConcept LowAgreementFlag = new("LOW_AGREEMENT", HippoNodeScheme, "Ensemble agreement below threshold");
+    public static readonly CodedConcept Comment = new("121106", "DCM", "Comment");
     public static readonly CodedConcept UsageStatement = new("USAGE", HippoNodeScheme, "Intended use statement");
     public static readonly CodedConcept WholeHippocampus = new("WHOLE", HippoNodeScheme, "Whole hippocampus (anterior and posterior)");
 #pragma warning restore CS1591

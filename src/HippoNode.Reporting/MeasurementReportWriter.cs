@@ -8,11 +8,15 @@ namespace HippoNode.Reporting;
 /// reported, the Image Library (TID 1600) of the source slices, Imaging Measurements (DCM 126010) holding one TID 1411
 /// Volumetric ROI group per segment (Referenced Segment into the SEG, source series, volume in mm3, algorithm TID 4019)
 /// and one TID 1501 group for the whole hippocampus with the ensemble agreement, its threshold and its flag (private
-/// 99HIPPONODE concepts, UCUM "1"), and Qualitative Evaluations (UMLS C0034375) holding the not-for-diagnostic-use text.
+/// 99HIPPONODE concepts, UCUM "1"), each group ending with a Comment (DCM 121106) that names its structure, and
+/// Qualitative Evaluations (UMLS C0034375) holding the not-for-diagnostic-use text.
 /// Comprehensive SR (not Enhanced) because that is what dcmqi writes for TID 1500 and what dciodvfy and OHIF read.
 /// </remarks>
 public static class MeasurementReportWriter
 {
+    /// <summary>The name of the whole structure's measurement group (anterior and posterior together).</summary>
+    private const string WholeLabel = "whole hippocampus";
+
     /// <summary>Builds the SR data set; <paramref name="segmentation"/> is the SEG from <see cref="SegmentationWriter.Create"/>.</summary>
     public static DicomDataset Create(StudyFindings findings, DicomDataset segmentation, ReportingOptions options)
     {
@@ -50,6 +54,7 @@ public static class MeasurementReportWriter
             group.AddRange(AlgorithmItems(sr, findings.Algorithm));
             var value = (byte)seg.LabelValue;
             group.Add(WithOutline(sr, sr.Num("CONTAINS", Codes.Volume, seg.VolumeMm3, Codes.CubicMillimeter), findings, v => v == value));
+            group.Add(NameForViewers(sr, seg.Label));
             measurements.Add(sr.Container("CONTAINS", Codes.MeasurementGroup, [.. group]));
         }
 
@@ -57,7 +62,7 @@ public static class MeasurementReportWriter
         var whole = findings.Segments.Sum(s => s.VolumeMm3);
         var wholeGroup = new List<DicomDataset>
         {
-            sr.Text("HAS OBS CONTEXT", Codes.TrackingIdentifier, "whole hippocampus"),
+            sr.Text("HAS OBS CONTEXT", Codes.TrackingIdentifier, WholeLabel),
             sr.Uid("HAS OBS CONTEXT", Codes.TrackingUniqueIdentifier, trackingRoot),
             sr.Code("CONTAINS", Codes.FindingCategory, Codes.AnatomicalStructure),
             sr.Code("CONTAINS", Codes.Finding, Codes.Hippocampus),
@@ -70,6 +75,7 @@ public static class MeasurementReportWriter
         wholeGroup.Add(sr.Num("CONTAINS", Codes.EnsembleAgreement, findings.Quality.Agreement, Codes.NoUnits));
         wholeGroup.Add(sr.Num("CONTAINS", Codes.AgreementThreshold, findings.Quality.Threshold, Codes.NoUnits));
         wholeGroup.Add(sr.Code("CONTAINS", Codes.LowAgreementFlag, findings.Quality.Flagged ? Codes.Yes : Codes.No));
+        wholeGroup.Add(NameForViewers(sr, WholeLabel));
         measurements.Add(sr.Container("CONTAINS", Codes.MeasurementGroup, [.. wholeGroup]));
 
         root.Add(sr.Container("CONTAINS", Codes.ImagingMeasurements, [.. measurements]));
@@ -94,6 +100,14 @@ public static class MeasurementReportWriter
             .AddOrUpdate(DicomTags.ContentSequence, sr.Image("SELECTED FROM", null, sopClass, sopInstance, null));
         return num.AddOrUpdate(DicomTags.ContentSequence, scoord);
     }
+
+    /// <summary>
+    /// The structure's name as a TEXT Comment (DCM 121106) at the end of its measurement group: TID 1411 and 1501 are
+    /// extensible, and this is the item OHIF (cornerstone3D's SR adapter, which writes a measurement's label the same
+    /// way) shows as the first line of the measurement's label, above "Volume: ... mm3". Neither the Tracking
+    /// Identifier nor the coded Finding Site is shown by OHIF 3.13.
+    /// </summary>
+    private static DicomDataset NameForViewers(SrBuilder sr, string name) => sr.Text("CONTAINS", Codes.Comment, name);
 
     internal static DicomDataset[] AlgorithmItems(SrBuilder sr, AlgorithmInfo a) =>
     [

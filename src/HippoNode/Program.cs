@@ -28,12 +28,14 @@ public static class Program
                 "echo" => await EchoCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "store-scp" => await StoreScpCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "send" => await SendCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
+                "resend" => await ResendCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "dataset" => DatasetCommand.Run(rest, Console.Out, Console.Error),
                 "evaluate" => EvaluateCommand.Run(rest, Console.Out, Console.Error),
+                "qa-flag" => QaFlagCommand.Run(rest, Console.Out, Console.Error),
                 "analyze" => await AnalyzeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "serve" => await ServeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "demo" => await DemoCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
-                "train" => TrainCommand.Run(rest, Console.Out, Console.Error, cts.Token),
+                "train" => await TrainCommand.RunAsync(rest, Console.Error, cts.Token).ConfigureAwait(false),
                 "rules" => await RulesCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 _ => UnknownVerb(args[0]),
             };
@@ -66,16 +68,23 @@ public static class Program
         w.WriteLine("usage: hipponode VERB [options]");
         w.WriteLine();
         w.WriteLine("  dump [--all] FILE...        print each DICOM file's data set (like dcmdump)");
-        w.WriteLine("  echo HOST PORT --called AE [--calling AE]");
+        w.WriteLine("  echo HOST PORT --called AE [--calling AE] [TLS]");
         w.WriteLine("                              C-ECHO a DICOM peer (exit 0 when it answers success)");
-        w.WriteLine("  store-scp --port N --aet AE --out DIR");
+        w.WriteLine("  store-scp --port N --aet AE --out DIR [--min-free-mb N] [TLS]");
         w.WriteLine("                              receive C-STORE into DIR/<StudyInstanceUID>/<SOPInstanceUID>.dcm until Ctrl-C/SIGTERM");
-        w.WriteLine("  send HOST PORT --called AE [--calling AE] PATH...");
+        w.WriteLine("  send HOST PORT --called AE [--calling AE] [TLS] PATH...");
         w.WriteLine("                              C-STORE files and folders (recursive); per-file status, exit 1 when any failed");
+        w.WriteLine("      TLS: --tls-cert PEM --tls-key PEM [--tls-ca PEM] [--tls-verify-peer | --tls-no-verify] (DICOM TLS, BCP 195)");
+        w.WriteLine("  resend --storage DIR [--all | --job ID]");
+        w.WriteLine("                              list the node's dead-lettered results, or put them back in its outbox");
         w.WriteLine("  dataset check DIR [--json OUT]   curation report of an MSD folder (imagesTr/, labelsTr/)");
         w.WriteLine("  dataset split DIR [--seed N] [--test-fraction F] [--folds K] [--out FILE]   fixed seeded test/CV split");
+        w.WriteLine("  dataset perturb DIR --kind swap-xz|flip-y|invert|noise|thick-slices|crop-x --out OUT [--cases LIST|split.json] [--seed N]");
+        w.WriteLine("                              write deliberately faulty copies of the cases (the validation plan's stress set)");
         w.WriteLine("  evaluate --images DIR --labels DIR --model DIR --json OUT [--cases LIST|split.json] [--save-labels DIR] [--provider cpu|cuda]");
         w.WriteLine("                              Dice/Jaccard/sensitivity/specificity/volumes per case, ensemble and each member");
+        w.WriteLine("  qa-flag --evaluation REPORT.json [...] [--threshold 0.8] [--worst 5] [--fail-below DICE] [--json OUT]");
+        w.WriteLine("                              what the agreement quality flag catches in evaluate reports: worst cases, failures, rank correlation");
         w.WriteLine("  evaluate --model CLASSIFIER_DIR --images DIR --json OUT [--labels LIST.csv] [--threshold X]");
         w.WriteLine("                              per-image probabilities, accuracy/AUROC/sensitivity/specificity/PPV/NPV, ROC/confusion/reliability PNGs");
         w.WriteLine("  analyze STUDY_DIR --out DIR [--model DIR] [--rules FILE] [--agreement-threshold X] [--provider cpu|cuda]");
@@ -89,8 +98,9 @@ public static class Program
         w.WriteLine("  demo [--study DIR | --synthetic] [--chest-study DIR | --no-chest] [--chest-model DIR] [--out DIR] [--timeout S]");
         w.WriteLine("                              the whole flow on this machine: plays the PACS on loopback, sends a brain MR and a chest X-ray study,");
         w.WriteLine("                              prints what each module did (an UNTRAINED chest model is made, and said so, when none is trained)");
-        w.WriteLine("  train --data DIR --split split.json --out DIR [--folds 0,1,2,3,4] [--epochs N] [--seed S] [--resume] [--log-dir DIR]");
-        w.WriteLine("                              train the CPU voxel-MLP baseline per fold, export fold{k}.onnx + model.json");
+        w.WriteLine("  train [hippocampus] --data DIR --split split.json --out DIR [--folds 0,1,2,3,4] [--epochs N] [--seed S] [--threads N]");
+        w.WriteLine("        [--device cpu|cuda] [--max-cases N] [--resume] [--log-dir DIR] ...   (runs hipponode-train; --help there lists all)");
+        w.WriteLine("                              train one 3D U-Net member per fold with TorchSharp, export fold{k}.onnx + model.json");
     }
 }
 

@@ -125,6 +125,33 @@ public sealed class ReportingObjectsTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(segUid, evidence[1].GetSequence(DicomTags.ReferencedSOPSequence)!.Items.Single().GetString(DicomTags.ReferencedSOPInstanceUID));
     }
 
+    /// <summary>OHIF labels a TID 1500 measurement only from a Comment (DCM 121106) in its group: each group names its structure there.</summary>
+    [SharedDataFact]
+    public void RealSeries_Sr_EachMeasurementGroupNamesItsStructureInTheCommentViewersShow()
+    {
+        var (slices, _) = TestStudies.ReadSeries(TestData.Shared("TestVolumes", "Study2", "14_HCropVolume"));
+        var f = TestStudies.Findings(slices);
+        var (_, sr, _, _, _) = WriteAll(f);
+        static string Concept(DicomDataset item) => item.GetSequence(DicomTags.ConceptNameCodeSequence)!.Items[0].GetString(DicomTags.CodeValue)!;
+        var groups = Walk(DicomFile.Open(sr).Dataset)
+            .Where(i => i.GetString(DicomTags.ValueType) == "CONTAINER" && Concept(i) == "125007")
+            .Select(g => g.GetSequence(DicomTags.ContentSequence)!.Items)
+            .ToList();
+        Assert.Equal(3, groups.Count);
+        var names = new List<string>();
+        foreach (var items in groups)
+        {
+            var tracking = items.Single(i => Concept(i) == "112039").GetString(DicomTags.TextValue);
+            var comment = items.Single(i => Concept(i) == "121106");
+            Assert.Equal("TEXT", comment.GetString(DicomTags.ValueType));
+            Assert.Equal("CONTAINS", comment.GetString(DicomTags.RelationshipType));
+            Assert.Equal("DCM", comment.GetSequence(DicomTags.ConceptNameCodeSequence)!.Items[0].GetString(DicomTags.CodingSchemeDesignator));
+            Assert.Equal(tracking, comment.GetString(DicomTags.TextValue));
+            names.Add(comment.GetString(DicomTags.TextValue)!);
+        }
+        Assert.Equal([.. f.Segments.Select(s => s.Label), "whole hippocampus"], names);
+    }
+
     [SharedDataFact]
     public void RealSeries_Seg_FramesDecodeToTheLabelMap()
     {

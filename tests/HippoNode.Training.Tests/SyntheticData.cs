@@ -1,6 +1,5 @@
 using HippoNode.Datasets;
 using HippoNode.Imaging;
-using HippoNode.Onnx;
 using HippoNode.Training;
 
 namespace HippoNode.Training.Tests;
@@ -48,24 +47,4 @@ internal static class SyntheticData
         for (var i = 0; i < n; i++) v[i] = (float)(2 * rng.NextDouble() - 1);
         return v;
     }
-
-    /// <summary>Options for fast tests: a small bank and network, few epochs.</summary>
-    public static TrainingOptions FastOptions(int epochs = 3, ulong seed = 5) => new()
-    {
-        Seed = seed,
-        Epochs = epochs,
-        Hidden = [8, 6],
-        BatchSize = 64,
-        Chunks = 3,
-        Bank = new VoxelFeatureBank(
-        [
-            VoxelFeature.Image(),
-            VoxelFeature.Gaussian(1),
-            VoxelFeature.Gaussian(1, 0, 1, 0),
-            VoxelFeature.LocalVariance(1),
-            VoxelFeature.Shifted(1, 0, 2, 0),
-            VoxelFeature.Coordinate(1, CoordinateMode.Normalized),
-            VoxelFeature.Coordinate(0, CoordinateMode.FromEnd, 0.125f),
-        ]),
-    };
 }

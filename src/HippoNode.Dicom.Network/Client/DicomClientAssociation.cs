@@ -48,6 +48,7 @@ public sealed class DicomClientAssociation : IAsyncDisposable
     /// </summary>
     /// <exception cref="DicomAssociationRejectedException">The peer answered A-ASSOCIATE-RJ.</exception>
     /// <exception cref="DicomAssociationAbortedException">The peer aborted, closed, did not answer in time, or sent garbage.</exception>
+    /// <exception cref="DicomTlsException">With TLS: the handshake failed (the peer's certificate is not trusted, or ours is refused).</exception>
     public static async Task<DicomClientAssociation> ConnectAsync(string host, int port, DicomClientOptions options,
         IEnumerable<PresentationContextProposal> proposals, CancellationToken cancellationToken)
     {
@@ -82,7 +83,29 @@ public sealed class DicomClientAssociation : IAsyncDisposable
             throw;
         }
 
-        var conn = new UpperLayerConnection(socket, isRequestor: true, options.TimeProvider, UpperLayerState.Sta4);
+        Stream? transport = null;
+        if (options.Tls is { } tlsOptions)
+        {
+            try
+            {
+                DicomTls tls;
+                try
+                {
+                    tls = DicomTls.Load(tlsOptions, server: false);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new DicomTlsException(ex.Message, ex);
+                }
+                transport = await tls.AuthenticateAsync(socket, host, options.ConnectTimeout, options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        var conn = new UpperLayerConnection(socket, isRequestor: true, options.TimeProvider, UpperLayerState.Sta4, transport);
         var association = new DicomClientAssociation(conn, options, logger);
         try
         {
@@ -170,10 +193,10 @@ public sealed class DicomClientAssociation : IAsyncDisposable
         }
         catch (Exception ex) when (ex is DicomException or IOException or UnauthorizedAccessException)
         {
-            return new DicomStoreResult(path, null, null, "Not a readable DICOM file: " + ex.Message);
+            return new DicomStoreResult(path, null, null, "Not a readable DICOM file: " + ex.Message) { Failure = DicomStoreFailure.Unreadable };
         }
         if (string.IsNullOrEmpty(sopClass) || string.IsNullOrEmpty(sopInstance))
-            return new DicomStoreResult(path, sopInstance, null, "The file has no SOP Class or SOP Instance UID");
+            return new DicomStoreResult(path, sopInstance, null, "The file has no SOP Class or SOP Instance UID") { Failure = DicomStoreFailure.Unreadable };
 
         var fileSyntax = header.TransferSyntax;
         var candidates = Contexts.Where(c => c.IsAccepted && c.AbstractSyntax == sopClass).ToList();
@@ -185,7 +208,7 @@ public sealed class DicomClientAssociation : IAsyncDisposable
             var why = candidates.Count == 0
                 ? $"The peer accepted no presentation context for SOP class {DicomUid.NameOf(sopClass) ?? sopClass}"
                 : $"The peer accepts {DicomUid.NameOf(sopClass) ?? sopClass} only in {string.Join(", ", candidates.Select(c => DicomUid.NameOf(c.TransferSyntax) ?? c.TransferSyntax))}; the file is {fileSyntax.Name}";
-            return new DicomStoreResult(path, sopInstance, null, why);
+            return new DicomStoreResult(path, sopInstance, null, why) { Failure = DicomStoreFailure.NotNegotiated };
         }
 
         string? temp = null;
@@ -211,7 +234,7 @@ public sealed class DicomClientAssociation : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or (DicomException and not DicomNetworkException))
                 {
-                    return new DicomStoreResult(path, sopInstance, null, $"Could not convert the file to {target.Name}: {ex.Message}");
+                    return new DicomStoreResult(path, sopInstance, null, $"Could not convert the file to {target.Name}: {ex.Message}") { Failure = DicomStoreFailure.Unreadable };
                 }
                 source = temp;
                 offset = 0;
@@ -228,7 +251,10 @@ public sealed class DicomClientAssociation : IAsyncDisposable
                 fs.Position = offset;
                 await _conn.SendPDataAsync(pc.Id, fs, fs.Length - offset, _options.SendTimeout, ct).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
-            return new DicomStoreResult(path, sopInstance, rsp.Status, rsp.Status.IsFailure ? rsp.ErrorComment ?? rsp.Status.Description : null);
+            return new DicomStoreResult(path, sopInstance, rsp.Status, rsp.Status.IsFailure ? rsp.ErrorComment ?? rsp.Status.Description : null)
+            {
+                Failure = rsp.Status.IsFailure || rsp.Status.Category is DicomStatusCategory.Cancel or DicomStatusCategory.Pending ? DicomStoreFailure.PeerStatus : DicomStoreFailure.None,
+            };
         }
         finally
         {

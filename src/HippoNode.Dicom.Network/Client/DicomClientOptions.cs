@@ -14,7 +14,10 @@ public sealed class DicomClientOptions
     /// <summary>The largest P-DATA-TF we accept (announced as our Maximum Length).</summary>
     public uint MaxPduLength { get; set; } = 65536;
 
-    /// <summary>How long the TCP connect may take.</summary>
+    /// <summary>DICOM TLS towards the peer: the server's certificate is verified against <see cref="DicomTlsOptions.CaFile"/> unless told otherwise; ours is presented when asked.</summary>
+    public DicomTlsOptions? Tls { get; set; }
+
+    /// <summary>How long the TCP connect may take (and, with TLS, the handshake after it).</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long we wait for the A-ASSOCIATE-AC/RJ and for the A-RELEASE-RP.</summary>
@@ -45,6 +48,7 @@ public sealed class DicomClientOptions
         if (!IsAeTitle(CallingAeTitle)) throw new ArgumentException($"Calling AE title '{CallingAeTitle}' must be 1-16 characters of the default repertoire, no backslash");
         if (!IsAeTitle(CalledAeTitle)) throw new ArgumentException($"Called AE title '{CalledAeTitle}' must be 1-16 characters of the default repertoire, no backslash");
         if (MaxPduLength is > 0 and < 4096) throw new ArgumentException("Maximum PDU length below 4096 bytes");
+        Tls?.Validate(server: false);
     }
 }
 
@@ -78,4 +82,46 @@ public sealed record DicomStoreResult(string Path, string? SopInstanceUid, Dicom
 {
     /// <summary>True when the peer stored it (success or warning).</summary>
     public bool Succeeded => Status is { } s && (s.IsSuccess || s.IsWarning);
+
+    /// <summary>Why the file was not stored; <see cref="DicomStoreFailure.PeerStatus"/> when the peer answered a failure status.</summary>
+    public DicomStoreFailure Failure { get; init; }
+
+    /// <summary>The A-ASSOCIATE-RJ, when <see cref="Failure"/> is <see cref="DicomStoreFailure.AssociationRejected"/>.</summary>
+    public AAssociateRj? Rejection { get; init; }
+
+    /// <summary>
+    /// True when sending the same file to the same peer again cannot succeed until someone changes something: an
+    /// association rejected-permanent, no presentation context for the file, a file we cannot read, or a failure status
+    /// of <see cref="DicomStatus.IsPermanentStoreFailure"/>. Lost connections, time-outs, transient rejections and
+    /// out-of-resources are worth another try.
+    /// </summary>
+    public bool IsPermanentFailure => !Succeeded && Failure switch
+    {
+        DicomStoreFailure.PeerStatus => Status is { } s && s.IsPermanentStoreFailure,
+        DicomStoreFailure.AssociationRejected => Rejection?.Result == AssociateRejectResult.Permanent,
+        DicomStoreFailure.NotNegotiated or DicomStoreFailure.Unreadable => true,
+        _ => false,
+    };
+}
+
+/// <summary>Why a file was not stored by the peer.</summary>
+public enum DicomStoreFailure
+{
+    /// <summary>It was stored, or the peer answered a status (see <see cref="PeerStatus"/>).</summary>
+    None,
+
+    /// <summary>The peer answered a failure status.</summary>
+    PeerStatus,
+
+    /// <summary>The file could not be read or converted here.</summary>
+    Unreadable,
+
+    /// <summary>The peer accepted no presentation context for the file's SOP class and transfer syntax.</summary>
+    NotNegotiated,
+
+    /// <summary>The peer rejected the association (A-ASSOCIATE-RJ).</summary>
+    AssociationRejected,
+
+    /// <summary>No connection, a time-out, an abort or a TLS failure: the association was not there to send on.</summary>
+    Connection,
 }

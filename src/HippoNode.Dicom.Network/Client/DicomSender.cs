@@ -86,7 +86,7 @@ public static class DicomSender
             cancellationToken.ThrowIfCancellationRequested();
             // The core reader is synchronous: headers are read on the thread pool, not on the caller's thread.
             var (sopClass, syntax, error) = await Task.Run(() => ReadSopClass(path), cancellationToken).ConfigureAwait(false);
-            if (error is not null) yield return new DicomStoreResult(path, null, null, error);
+            if (error is not null) yield return new DicomStoreResult(path, null, null, error) { Failure = DicomStoreFailure.Unreadable };
             else readable.Add((path, sopClass!, syntax!));
         }
 
@@ -101,6 +101,7 @@ public static class DicomSender
 
             DicomClientAssociation? association = null;
             string? connectError = null;
+            AAssociateRj? rejection = null;
             try
             {
                 association = await DicomClientAssociation.ConnectAsync(host, port, options, proposals, cancellationToken).ConfigureAwait(false);
@@ -108,10 +109,12 @@ public static class DicomSender
             catch (DicomNetworkException ex)
             {
                 connectError = ex.Message;
+                rejection = (ex as DicomAssociationRejectedException)?.Reject;
             }
             if (association is null)
             {
-                foreach (var r in batch) yield return new DicomStoreResult(r.Path, null, null, connectError);
+                var failure = rejection is null ? DicomStoreFailure.Connection : DicomStoreFailure.AssociationRejected;
+                foreach (var r in batch) yield return new DicomStoreResult(r.Path, null, null, connectError) { Failure = failure, Rejection = rejection };
                 continue;
             }
 
@@ -122,7 +125,7 @@ public static class DicomSender
                 {
                     if (lost is not null)
                     {
-                        yield return new DicomStoreResult(r.Path, null, null, "Not sent: " + lost);
+                        yield return new DicomStoreResult(r.Path, null, null, "Not sent: " + lost) { Failure = DicomStoreFailure.Connection };
                         continue;
                     }
                     DicomStoreResult result;
@@ -133,7 +136,7 @@ public static class DicomSender
                     catch (DicomNetworkException ex)
                     {
                         lost = ex.Message;
-                        result = new DicomStoreResult(r.Path, null, null, ex.Message);
+                        result = new DicomStoreResult(r.Path, null, null, ex.Message) { Failure = DicomStoreFailure.Connection };
                     }
                     yield return result;
                 }

@@ -95,6 +95,21 @@ public readonly record struct DicomStatus(ushort Code)
     /// <summary>True for a failure or refusal.</summary>
     public bool IsFailure => Category == DicomStatusCategory.Failure;
 
+    /// <summary>
+    /// True for a C-STORE failure that the same request to the same SCP will meet again (PS3.4 B.2.3, PS3.7 C):
+    /// 0122 SOP class not supported, 0124 not authorized, 0117 invalid object instance, 0211 unrecognized operation,
+    /// 0212 mistyped argument, A9xx data set does not match SOP class, Cxxx cannot understand. Not permanent: A7xx out
+    /// of resources, 0110 processing failure, 0210 duplicate invocation, FE00 cancel, and codes we do not know (a
+    /// retry costs little; giving up on a transient fault loses a result).
+    /// </summary>
+    public bool IsPermanentStoreFailure => Code switch
+    {
+        0x0122 or 0x0124 or 0x0117 or 0x0211 or 0x0212 => true,
+        >= 0xA900 and <= 0xA9FF => true,
+        >= 0xC000 and <= 0xCFFF => true,
+        _ => false,
+    };
+
     /// <summary>A short description of the code.</summary>
     public string Description => Code switch
     {

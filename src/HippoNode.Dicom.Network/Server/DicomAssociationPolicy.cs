@@ -47,7 +47,8 @@ public interface IDicomAssociationPolicy
 
 /// <summary>
 /// The standard policy from <see cref="DicomServerOptions"/>: DICOM application context, called AE title check,
-/// optional calling AE allow-list, accepted abstract syntaxes, transfer syntax by our preference order.
+/// optional calling AE allow-list, optional per-peer host check, accepted abstract syntaxes, transfer syntax by our
+/// preference order.
 /// </summary>
 public sealed class DicomAssociationPolicy(DicomServerOptions options) : IDicomAssociationPolicy
 {
@@ -68,6 +69,12 @@ public sealed class DicomAssociationPolicy(DicomServerOptions options) : IDicomA
         }
         if (options.AllowedCallingAeTitles is { } allowed && !allowed.Contains(request.CallingAeTitle.Trim(), StringComparer.Ordinal))
         {
+            return AssociationDecision.Rejected(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser,
+                AssociateRejectReason.CallingAeTitleNotRecognized);
+        }
+        if (!FromAllowedAddress(request.CallingAeTitle.Trim(), context.RemoteEndPoint))
+        {
+            // PS3.8 has no reason for "wrong host"; the calling AE title is not recognised from there.
             return AssociationDecision.Rejected(AssociateRejectResult.Permanent, AssociateRejectSource.ServiceUser,
                 AssociateRejectReason.CallingAeTitleNotRecognized);
         }
@@ -98,4 +105,15 @@ public sealed class DicomAssociationPolicy(DicomServerOptions options) : IDicomA
             .ToList();
         return AssociationDecision.Accepted(results, roles);
     }
+
+    /// <summary>True unless the calling AE title has a host entry that does not list the peer's address (IPv4-mapped IPv6 compared as IPv4).</summary>
+    private bool FromAllowedAddress(string callingAeTitle, EndPoint? remote)
+    {
+        if (options.AllowedPeerAddresses is not { } hosts || !hosts.TryGetValue(callingAeTitle, out var allowed)) return true;
+        if (remote is not IPEndPoint ip) return false;
+        var address = Normalize(ip.Address);
+        return allowed.Any(a => Normalize(a).Equals(address));
+    }
+
+    private static IPAddress Normalize(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 }

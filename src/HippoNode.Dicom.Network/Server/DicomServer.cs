@@ -18,6 +18,8 @@ public sealed class DicomServer : IAsyncDisposable
     private readonly IDicomAssociationPolicy _policy;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly DicomTls? _tls;
+    private readonly FreeSpaceGuard _freeSpace;
     private readonly ConcurrentDictionary<long, Task> _associations = new();
     private readonly CancellationTokenSource _stopping = new();
     private TcpListener? _listener;
@@ -25,7 +27,10 @@ public sealed class DicomServer : IAsyncDisposable
     private long _nextId;
     private int _active;
 
-    /// <summary>A server with the given options and handler; the policy defaults to <see cref="DicomAssociationPolicy"/> over the options.</summary>
+    /// <summary>
+    /// A server with the given options and handler; the policy defaults to <see cref="DicomAssociationPolicy"/> over
+    /// the options. TLS certificates are loaded here: a wrong file fails now, with its name, not at the first peer.
+    /// </summary>
     public DicomServer(DicomServerOptions options, IDicomStoreHandler storeHandler, IDicomAssociationPolicy? policy = null,
         ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
     {
@@ -35,7 +40,12 @@ public sealed class DicomServer : IAsyncDisposable
         _policy = policy ?? new DicomAssociationPolicy(options);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<DicomServer>();
         _time = timeProvider ?? TimeProvider.System;
+        _tls = options.Tls is null ? null : DicomTls.Load(options.Tls, server: true);
+        _freeSpace = new FreeSpaceGuard(options, _logger);
     }
+
+    /// <summary>True when connections must speak TLS.</summary>
+    public bool IsTls => _tls is not null;
 
     /// <summary>The bound address once started.</summary>
     public IPEndPoint? LocalEndPoint => _listener?.LocalEndpoint as IPEndPoint;
@@ -135,9 +145,30 @@ public sealed class DicomServer : IAsyncDisposable
         var active = Interlocked.Increment(ref _active);
         try
         {
-            var association = new ScpAssociation(socket, id, _options, _policy, _storeHandler, _logger, _time,
+            Stream? transport = null;
+            if (_tls is not null)
+            {
+                // The handshake is bounded by ARTIM, like the A-ASSOCIATE-RQ that follows it: a silent peer costs one slot briefly.
+                try
+                {
+                    transport = await _tls.AuthenticateAsync(socket, null, _options.ArtimTimeout, _time, ct).ConfigureAwait(false);
+                }
+                catch (DicomTlsException ex)
+                {
+                    Log.TlsHandshakeFailed(_logger, SafeRemote(socket), ex.Message);
+                    socket.Dispose();
+                    return;
+                }
+                var ssl = (System.Net.Security.SslStream)transport;
+                Log.TlsEstablished(_logger, SafeRemote(socket), ssl.SslProtocol, ssl.NegotiatedCipherSuite, ssl.RemoteCertificate?.Subject ?? "none");
+            }
+            var association = new ScpAssociation(socket, transport, id, _options, _policy, _storeHandler, _freeSpace, _logger, _time,
                 overCapacity: () => active > _options.MaxAssociations);
             await association.RunAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            socket.Dispose(); // stopped during the TLS handshake
         }
         catch (Exception ex)
         {
@@ -149,6 +180,18 @@ public sealed class DicomServer : IAsyncDisposable
         {
             Interlocked.Decrement(ref _active);
             _associations.TryRemove(id, out _);
+        }
+    }
+
+    private static EndPoint? SafeRemote(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return null;
         }
     }
 }

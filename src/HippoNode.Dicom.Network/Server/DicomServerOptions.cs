@@ -14,6 +14,25 @@ public sealed class DicomServerOptions
     /// <summary>When set, only these calling AE titles are accepted (others: reason 3, calling AE title not recognised).</summary>
     public IReadOnlyCollection<string>? AllowedCallingAeTitles { get; set; }
 
+    /// <summary>
+    /// Per-peer host check: a calling AE title listed here is accepted only from these addresses (others: reason 3,
+    /// calling AE title not recognised). Titles not listed are governed by <see cref="AllowedCallingAeTitles"/> alone.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyCollection<IPAddress>>? AllowedPeerAddresses { get; set; }
+
+    /// <summary>DICOM TLS: when set, every connection must complete a TLS handshake (our certificate, optional client check) before any PDU.</summary>
+    public DicomTlsOptions? Tls { get; set; }
+
+    /// <summary>
+    /// Free space (bytes) the incoming directory's file system must keep: below it every C-STORE is answered A700
+    /// (out of resources) without writing a byte, until space returns. 0 turns the check off. Read at each request,
+    /// so it may be changed while the server runs.
+    /// </summary>
+    public long MinFreeBytes { get; set; }
+
+    /// <summary>Measures the free space for <see cref="MinFreeBytes"/> (tests and the node may plug in their own).</summary>
+    public IFreeSpaceProbe FreeSpaceProbe { get; set; } = DriveFreeSpaceProbe.Instance;
+
     /// <summary>The address to listen on.</summary>
     public IPAddress BindAddress { get; set; } = IPAddress.Any;
 
@@ -63,5 +82,7 @@ public sealed class DicomServerOptions
         if (MaxPduLength < 4096) throw new ArgumentException("Maximum PDU length below 4096 bytes");
         if (MaxAssociations < 1) throw new ArgumentException("MaxAssociations must be at least 1");
         if (string.IsNullOrWhiteSpace(IncomingDirectory)) throw new ArgumentException("No incoming directory");
+        if (MinFreeBytes < 0) throw new ArgumentException("MinFreeBytes must not be negative");
+        Tls?.Validate(server: true);
     }
 }

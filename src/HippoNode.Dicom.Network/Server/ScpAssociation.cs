@@ -27,6 +27,7 @@ internal sealed class ScpAssociation
     private readonly ILogger _logger;
     private readonly long _id;
     private readonly Func<bool> _overCapacity;
+    private readonly FreeSpaceGuard _freeSpace;
     private readonly Channel<ScpMessage> _queue = Channel.CreateBounded<ScpMessage>(
         new BoundedChannelOptions(QueueCapacity) { SingleReader = true, SingleWriter = true });
 
@@ -38,10 +39,11 @@ internal sealed class ScpAssociation
     private IncomingDataset? _incoming;
     private int _pending;
 
-    public ScpAssociation(Socket socket, long id, DicomServerOptions options, IDicomAssociationPolicy policy,
-        IDicomStoreHandler handler, ILogger logger, TimeProvider time, Func<bool> overCapacity)
+    public ScpAssociation(Socket socket, Stream? transport, long id, DicomServerOptions options, IDicomAssociationPolicy policy,
+        IDicomStoreHandler handler, FreeSpaceGuard freeSpace, ILogger logger, TimeProvider time, Func<bool> overCapacity)
     {
-        _conn = new UpperLayerConnection(socket, isRequestor: false, time, UpperLayerState.Sta1);
+        _conn = new UpperLayerConnection(socket, isRequestor: false, time, UpperLayerState.Sta1, transport);
+        _freeSpace = freeSpace;
         _id = id;
         _options = options;
         _policy = policy;
@@ -356,6 +358,12 @@ internal sealed class ScpAssociation
         {
             Enqueue(refusal ?? new ScpMessage(ScpMessageKind.Refusal, pcid, command) { Status = DicomStatus.CannotUnderstand, Comment = "C-STORE-RQ without a data set" });
             return;
+        }
+        if (refusal is null && !_freeSpace.HasRoom(out var noSpace))
+        {
+            // Below the watermark: the data set is read and dropped, never written, and the sender may try again later.
+            Log.StoreRefusedNoSpace(_logger, sopInstance!, noSpace!);
+            refusal = new ScpMessage(ScpMessageKind.Refusal, pcid, command) { Status = DicomStatus.OutOfResources, Comment = noSpace };
         }
         if (refusal is not null)
         {

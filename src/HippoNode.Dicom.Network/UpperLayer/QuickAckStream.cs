@@ -3,9 +3,10 @@ using System.Net.Sockets;
 namespace HippoNode.Dicom.Network;
 
 /// <summary>
-/// The read side of a socket stream that asks Linux to acknowledge at once after every read (TCP_QUICKACK).
+/// A socket stream that asks Linux to acknowledge at once after every read (TCP_QUICKACK); writes pass through.
 /// Many DICOM senders write a PDU in several small pieces with Nagle's algorithm on; with our delayed ACK the
 /// last piece waits 40 ms for an acknowledgement, per message. Quick ACKs remove that stall. Elsewhere: a pass-through.
+/// Under TLS it sits below the <see cref="System.Net.Security.SslStream"/>, so the same holds for encrypted records.
 /// </summary>
 internal sealed class QuickAckStream(NetworkStream inner, Socket socket) : Stream
 {
@@ -18,7 +19,7 @@ internal sealed class QuickAckStream(NetworkStream inner, Socket socket) : Strea
 
     public override bool CanSeek => false;
 
-    public override bool CanWrite => false;
+    public override bool CanWrite => true;
 
     public override long Length => throw new NotSupportedException();
 
@@ -62,5 +63,25 @@ internal sealed class QuickAckStream(NetworkStream inner, Socket socket) : Strea
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        inner.WriteAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) inner.Dispose();
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -35,7 +35,7 @@ internal sealed class UpperLayerConnection : IAsyncDisposable
     public const int MaxSendPdvData = 1 << 20;
 
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly PipeReader _reader;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly TimeProvider _time;
@@ -45,12 +45,13 @@ internal sealed class UpperLayerConnection : IAsyncDisposable
     private UpperLayerState _state;
     private int _closed;
 
-    public UpperLayerConnection(Socket socket, bool isRequestor, TimeProvider time, UpperLayerState initialState)
+    /// <summary>A connection over <paramref name="socket"/>; <paramref name="transport"/> is its TLS stream when the handshake is done, else the socket's own.</summary>
+    public UpperLayerConnection(Socket socket, bool isRequestor, TimeProvider time, UpperLayerState initialState, Stream? transport = null)
     {
         _socket = socket;
         _socket.NoDelay = true; // request/response traffic: Nagle plus delayed ACK would add 40 ms per message
-        _stream = new NetworkStream(socket, ownsSocket: false);
-        _reader = PipeReader.Create(new QuickAckStream(_stream, socket), new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        _stream = transport ?? DicomTls.PlainStream(socket);
+        _reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         _time = time;
         IsRequestor = isRequestor;
         _state = initialState;

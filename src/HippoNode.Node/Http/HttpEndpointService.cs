@@ -17,11 +17,11 @@ namespace HippoNode.Node.Http;
 
 /// <summary>
 /// The loopback HTTP endpoint (Kestrel bound to 127.0.0.1 or ::1 only, never a public address): /health, /jobs,
-/// /jobs/{id} and Prometheus /metrics. Its own small web application beside the node's host, sharing the node's
-/// database, metrics and logging.
+/// /jobs/{id}, /deadletter (GET; POST /deadletter/resend) and Prometheus /metrics. Its own small web application
+/// beside the node's host, sharing the node's database, metrics and logging.
 /// </summary>
 public sealed class HttpEndpointService(IOptions<NodeOptions> options, NodeDatabase database, NodeMetrics metrics, NodeEndpoints endpoints,
-    ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
+    DiskStatus disk, NodeSignals signals, ILoggerFactory loggerFactory) : IHostedService, IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -60,14 +60,22 @@ public sealed class HttpEndpointService(IOptions<NodeOptions> options, NodeDatab
             try
             {
                 var counts = await database.CountsAsync(ct).ConfigureAwait(false);
+                var free = disk.FreeBytes();
+                var paused = disk.IsBelowWatermark(free);
                 return Results.Json(new
                 {
-                    status = "ok",
+                    // degraded: the node runs, but receiving is paused for lack of disk or some result could not be delivered.
+                    status = paused || counts.OutboxDeadLetter > 0 ? "degraded" : "ok",
                     aeTitle = options.Value.AeTitle,
                     dicomPort = endpoints.DicomPort,
+                    dicomTls = options.Value.Tls.Enabled,
                     jobs = counts.JobsByState.ToDictionary(kv => kv.Key.ToString().ToLowerInvariant(), kv => kv.Value),
                     outboxPending = counts.OutboxPending,
+                    outboxDeadLetter = counts.OutboxDeadLetter,
                     studiesWaiting = counts.StudiesWaiting,
+                    receiving = !paused,
+                    diskFreeMegabytes = free / (1024 * 1024),
+                    minFreeMegabytes = disk.MinFreeBytes / (1024 * 1024),
                 }, Json);
             }
             catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
@@ -79,6 +87,18 @@ public sealed class HttpEndpointService(IOptions<NodeOptions> options, NodeDatab
             Results.Json((await database.ListJobsAsync(Math.Clamp(limit ?? 100, 1, 1000), study, ct).ConfigureAwait(false)).Select(JobView.From), Json));
         app.MapGet("/jobs/{id:long}", async (long id, CancellationToken ct) =>
             await database.GetJobAsync(id, ct).ConfigureAwait(false) is { } job ? Results.Json(JobView.From(job), Json) : Results.NotFound());
+        app.MapGet("/deadletter", async (CancellationToken ct) =>
+            Results.Json((await database.DeadLettersAsync(ct).ConfigureAwait(false)).Select(DeadLetterView.From), Json));
+        app.MapPost("/deadletter/resend", async (HttpRequest request, long? job, CancellationToken ct) =>
+        {
+            // Loopback keeps other machines out; a web page in a local browser could still post here: browsers say
+            // where such a request comes from (Origin), tools like curl do not.
+            if (request.Headers.Origin.Count > 0) return Results.Json(new { error = "cross-origin requests are refused" }, Json, statusCode: StatusCodes.Status403Forbidden);
+            var (items, jobs) = await database.ResendDeadLettersAsync(job, ct).ConfigureAwait(false);
+            Log.Resent(loggerFactory.CreateLogger<HttpEndpointService>(), items, jobs);
+            if (items > 0) signals.OutboxFilled.Set();
+            return Results.Json(new { resentItems = items, jobs }, Json);
+        });
         app.MapMetrics("/metrics", metrics.Registry);
     }
 
@@ -103,14 +123,23 @@ internal sealed class InnerLifetime : IHostLifetime
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
+/// <summary>A dead-lettered result object as /deadletter shows it.</summary>
+public sealed record DeadLetterView(long JobId, string SopInstanceUid, string SopClassUid, string File, int Attempts, int PermanentFailures, string? LastError,
+    DateTimeOffset? DeadLetteredAt)
+{
+    /// <summary>The view of an outbox item.</summary>
+    public static DeadLetterView From(OutboxItem o) => new(o.JobId, o.SopInstanceUid, o.SopClassUid, o.Path, o.Attempts, o.PermanentFailures, o.LastError, o.DeadLetteredAt);
+}
+
 /// <summary>A job as /jobs shows it (UIDs, states, timings, volumes, quality, each module's outcome; no patient data).</summary>
 public sealed record JobView(long Id, string StudyInstanceUid, string State, int Instances, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt, int Attempts, string? Error, string? SkipReason, IReadOnlyDictionary<string, double> VolumesMm3, double? Agreement,
     bool? QualityFlagged, IReadOnlyList<JobStage> Stages, double TotalMilliseconds, IReadOnlyList<JobView.Output> Outputs, IReadOnlyList<JobView.Series> SeriesDecisions,
-    string? ResultJson, IReadOnlyList<JobModule> Modules)
+    string? ResultJson, DateTimeOffset? PurgedAt, IReadOnlyList<JobModule> Modules)
 {
     /// <summary>One result object.</summary>
-    public sealed record Output(string SopInstanceUid, string SopClassUid, string File, bool Sent, int Attempts, string? LastError, DateTimeOffset? SentAt);
+    public sealed record Output(string SopInstanceUid, string SopClassUid, string File, bool Sent, int Attempts, string? LastError, DateTimeOffset? SentAt,
+        bool DeadLetter, int PermanentFailures);
 
     /// <summary>One series and the selection's decision.</summary>
     public sealed record Series(string SeriesInstanceUid, string? Description, string? Modality, int Instances, bool Chosen, string Reason);
@@ -118,7 +147,7 @@ public sealed record JobView(long Id, string StudyInstanceUid, string State, int
     /// <summary>The view of a stored job.</summary>
     public static JobView From(JobRecord j) => new(j.Id, j.StudyInstanceUid, j.State.ToString().ToLowerInvariant(), j.Instances, j.CreatedAt, j.StartedAt,
         j.FinishedAt, j.Attempts, j.Error, j.SkipReason, j.VolumesMm3, j.Agreement, j.QualityFlagged, j.Stages, j.Stages.Sum(s => s.Milliseconds),
-        j.Outputs.Select(o => new Output(o.SopInstanceUid, o.SopClassUid, o.Path, o.Sent, o.Attempts, o.LastError, o.SentAt)).ToList(),
+        j.Outputs.Select(o => new Output(o.SopInstanceUid, o.SopClassUid, o.Path, o.Sent, o.Attempts, o.LastError, o.SentAt, o.DeadLetter, o.PermanentFailures)).ToList(),
         j.Series.Select(s => new Series(s.SeriesInstanceUid, s.SeriesDescription, s.Modality, s.Instances, s.Chosen, s.Reason)).ToList(),
-        j.ResultJson, j.Modules);
+        j.ResultJson, j.PurgedAt, j.Modules);
 }

@@ -20,7 +20,7 @@ public sealed class NodeEndpoints
 
 /// <summary>The C-STORE SCP: our <see cref="DicomServer"/> with the spooler as its store handler.</summary>
 public sealed class DicomReceiverService(IOptions<NodeOptions> options, StoragePaths paths, SpoolStoreHandler spooler, NodeEndpoints endpoints,
-    ILoggerFactory loggerFactory, TimeProvider time) : IHostedService, IAsyncDisposable
+    DiskStatus disk, ILoggerFactory loggerFactory, TimeProvider time) : IHostedService, IAsyncDisposable
 {
     private DicomServer? _server;
 
@@ -38,8 +38,14 @@ public sealed class DicomReceiverService(IOptions<NodeOptions> options, StorageP
             Port = o.Port,
             BindAddress = IPAddress.Parse(o.BindAddress),
             AllowedCallingAeTitles = o.AllowedCallers.Count == 0 ? null : o.AllowedCallers,
+            AllowedPeerAddresses = o.AllowedCallerHosts.Count == 0
+                ? null
+                : o.AllowedCallerHosts.ToDictionary(kv => kv.Key.Trim(), kv => (IReadOnlyCollection<IPAddress>)kv.Value.Select(IPAddress.Parse).ToList(), StringComparer.Ordinal),
             // Under the storage root: filing a received instance into its study folder is a rename, never a copy.
             IncomingDirectory = paths.Incoming,
+            Tls = o.Tls.ForServer(),
+            MinFreeBytes = disk.MinFreeBytes,
+            FreeSpaceProbe = disk.Probe,
             // Uncompressed only unless told otherwise: the analysis cannot decode compressed pixels, and a PACS that is
             // refused a compressed syntax (Orthanc with AllowTranscoding) sends the image decompressed instead.
             TransferSyntaxPreference = o.AcceptCompressed ? DicomServerOptions.DefaultTransferSyntaxPreference : UncompressedTransferSyntaxes,
@@ -47,7 +53,8 @@ public sealed class DicomReceiverService(IOptions<NodeOptions> options, StorageP
         _server = new DicomServer(serverOptions, spooler, loggerFactory: loggerFactory, timeProvider: time);
         await _server.StartAsync(cancellationToken).ConfigureAwait(false);
         endpoints.DicomPort = _server.Port;
-        Log.NodeStarted(loggerFactory.CreateLogger<DicomReceiverService>(), o.AeTitle, _server.LocalEndPoint, paths.Root, o.Pacs.AeTitle, o.Pacs.Host, o.Pacs.Port);
+        Log.NodeStarted(loggerFactory.CreateLogger<DicomReceiverService>(), o.AeTitle, _server.LocalEndPoint, _server.IsTls ? "DICOM TLS" : "plain TCP", paths.Root,
+            o.Pacs.AeTitle, o.Pacs.Host, o.Pacs.Port, o.Pacs.Tls ? "DICOM TLS" : "plain TCP");
     }
 
     /// <inheritdoc />

@@ -2,7 +2,7 @@ using HippoNode.Analysis;
 
 namespace HippoNode.Node.Storage;
 
-/// <summary>Where a job is in its life: queued → analysing → sending → done, or skipped / failed.</summary>
+/// <summary>Where a job is in its life: queued → analysing → sending → done (or dead-letter), or skipped / failed.</summary>
 public enum JobState
 {
     /// <summary>The study is complete and waits for the analyser.</summary>
@@ -22,6 +22,9 @@ public enum JobState
 
     /// <summary>The analysis failed; the error is recorded.</summary>
     Failed,
+
+    /// <summary>Some result could not be delivered: the PACS failed it permanently; it waits for `hipponode resend` (or POST /deadletter/resend).</summary>
+    DeadLetter,
 }
 
 /// <summary>One stage of a job and how long it took.</summary>
@@ -41,7 +44,29 @@ public sealed record JobStage(string Stage, double Milliseconds);
 /// <param name="NextAttemptAt">When the outbox tries again.</param>
 /// <param name="SentAt">When the PACS took it.</param>
 public sealed record OutboxItem(long Id, long JobId, string SopInstanceUid, string SopClassUid, string Path, bool Sent, int Attempts,
-    string? LastError, DateTimeOffset NextAttemptAt, DateTimeOffset? SentAt);
+    string? LastError, DateTimeOffset NextAttemptAt, DateTimeOffset? SentAt)
+{
+    /// <summary>True once it was dead-lettered: failed permanently Retry:DeadLetterAfter times; no more retries until re-sent.</summary>
+    public bool DeadLetter { get; init; }
+
+    /// <summary>Sending rounds that ended in a permanent failure since it was queued (or last re-sent).</summary>
+    public int PermanentFailures { get; init; }
+
+    /// <summary>When it was dead-lettered.</summary>
+    public DateTimeOffset? DeadLetteredAt { get; init; }
+}
+
+/// <summary>What recording a failed sending round did.</summary>
+/// <param name="DeadLettered">The item reached its permanent-failure limit and is dead-lettered.</param>
+/// <param name="JobDeadLettered">The job's ID when the job went to the dead-letter state with it.</param>
+public sealed record SendFailureOutcome(bool DeadLettered, long? JobDeadLettered);
+
+/// <summary>A study retention may delete.</summary>
+/// <param name="StudyInstanceUid">The study.</param>
+/// <param name="Folder">Its spool folder.</param>
+/// <param name="FinishedAt">When its last job finished.</param>
+/// <param name="JobIds">Its jobs (their results/ folders go with it).</param>
+public sealed record FinishedStudy(string StudyInstanceUid, string Folder, DateTimeOffset FinishedAt, IReadOnlyList<long> JobIds);
 
 /// <summary>A job as stored, with its stages and outputs.</summary>
 public sealed record JobRecord
@@ -99,6 +124,9 @@ public sealed record JobRecord
 
     /// <summary>Result objects and their sending state.</summary>
     public IReadOnlyList<OutboxItem> Outputs { get; init; } = [];
+
+    /// <summary>When retention deleted the study's files and this job's results (the record stays as history).</summary>
+    public DateTimeOffset? PurgedAt { get; init; }
 
     /// <summary>The modules the study was routed to and how each ended (empty for a single analysis without modules).</summary>
     public IReadOnlyList<JobModule> Modules { get; init; } = [];
@@ -159,4 +187,5 @@ public sealed record ProducedObject(string SopInstanceUid, string SopClassUid, s
 /// <param name="JobsByState">Jobs per state.</param>
 /// <param name="OutboxPending">Result objects not yet in the PACS.</param>
 /// <param name="StudiesWaiting">Studies receiving or waiting for their quiet time.</param>
-public sealed record NodeCounts(IReadOnlyDictionary<JobState, int> JobsByState, int OutboxPending, int StudiesWaiting);
+/// <param name="OutboxDeadLetter">Result objects dead-lettered (waiting for a re-send).</param>
+public sealed record NodeCounts(IReadOnlyDictionary<JobState, int> JobsByState, int OutboxPending, int StudiesWaiting, int OutboxDeadLetter = 0);

@@ -13,8 +13,8 @@ namespace HippoNode.Node.Storage;
 /// </summary>
 public sealed class NodeDatabase : IAsyncDisposable
 {
-    /// <summary>The schema version in PRAGMA user_version (2: jobs record each module's outcome).</summary>
-    public const int SchemaVersion = 2;
+    /// <summary>The schema version in PRAGMA user_version (2: dead-letter states, retention marks; 3: jobs record each module's outcome).</summary>
+    public const int SchemaVersion = 3;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly string _connectionString;
@@ -31,7 +31,7 @@ public sealed class NodeDatabase : IAsyncDisposable
     /// <summary>The database file.</summary>
     public string Path { get; }
 
-    /// <summary>Opens (creating when missing) the database file and brings its schema up to date.</summary>
+    /// <summary>Opens (creating when missing) the database file and brings its schema up to date (version 1 files are migrated in one transaction).</summary>
     public static async Task<NodeDatabase> OpenAsync(string path, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
@@ -42,18 +42,64 @@ public sealed class NodeDatabase : IAsyncDisposable
         if (version > SchemaVersion) throw new InvalidOperationException($"{path} has schema version {version}; this build knows {SchemaVersion}");
         if (version < SchemaVersion)
         {
-            await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            if (version < 1) await ExecAsync(c, tx, Schema, cancellationToken).ConfigureAwait(false);
-            // Version 2: the modules a job ran and how each ended (a node upgraded in place keeps its jobs).
-            if (version < 2) await ExecAsync(c, tx, "ALTER TABLE jobs ADD COLUMN modules_json TEXT;", cancellationToken).ConfigureAwait(false);
-            await ExecAsync(c, tx, $"PRAGMA user_version={SchemaVersion};", cancellationToken).ConfigureAwait(false);
-            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            // Rebuilding a table that others reference needs foreign keys off (SQLite's documented procedure); never inside a transaction.
+            await ExecAsync(c, null, "PRAGMA foreign_keys=OFF;", cancellationToken).ConfigureAwait(false);
+            await using (var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // 1 -> 3 rebuilds jobs and outbox (new states, dead-letter and module columns); 2 -> 3 adds the modules a job ran.
+                var migration = version switch { 0 => Schema, 1 => MigrateV1ToV2, _ => "ALTER TABLE jobs ADD COLUMN modules_json TEXT;" };
+                await ExecAsync(c, tx, migration, cancellationToken).ConfigureAwait(false);
+                await ExecAsync(c, tx, $"PRAGMA user_version={SchemaVersion};", cancellationToken).ConfigureAwait(false);
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await ExecAsync(c, null, "PRAGMA foreign_keys=ON;", cancellationToken).ConfigureAwait(false);
         }
         return db;
     }
 
-    /// <summary>The schema of version 1; version 2 adds jobs.modules_json.</summary>
-    public const string Schema = """
+    private static string JobsTable(string name) => $"""
+        CREATE TABLE IF NOT EXISTS {name}(
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          study_uid TEXT NOT NULL,
+          state TEXT NOT NULL CHECK(state IN ('queued','analysing','sending','done','skipped','failed','deadletter')),
+          instances INTEGER NOT NULL,
+          created_ms INTEGER NOT NULL,
+          started_ms INTEGER,
+          analysed_ms INTEGER,
+          finished_ms INTEGER,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          error TEXT,
+          skip_reason TEXT,
+          result_json TEXT,
+          volumes_json TEXT,
+          agreement REAL,
+          quality_flagged INTEGER,
+          series_json TEXT,
+          modules_json TEXT,                     -- the modules the job ran and how each ended
+          purged_ms INTEGER                      -- retention deleted its study files and results
+        );
+        """;
+
+    private static string OutboxTable(string name) => $"""
+        CREATE TABLE IF NOT EXISTS {name}(
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          job_id INTEGER NOT NULL REFERENCES jobs(id),
+          sop_instance_uid TEXT NOT NULL,
+          sop_class_uid TEXT NOT NULL,
+          path TEXT NOT NULL,
+          state TEXT NOT NULL CHECK(state IN ('pending','sent','dead')),
+          attempts INTEGER NOT NULL DEFAULT 0,
+          last_error TEXT,
+          next_attempt_ms INTEGER NOT NULL,
+          sent_ms INTEGER,
+          status INTEGER,
+          permanent_failures INTEGER NOT NULL DEFAULT 0, -- rounds that ended in a failure a retry cannot fix
+          dead_ms INTEGER                 -- when it was dead-lettered
+        );
+        """;
+
+    /// <summary>The schema (version 3), for a new database.</summary>
+    public static readonly string Schema = $"""
         CREATE TABLE IF NOT EXISTS studies(
           study_uid TEXT PRIMARY KEY,
           folder TEXT NOT NULL,
@@ -78,24 +124,7 @@ public sealed class NodeDatabase : IAsyncDisposable
           duplicates INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX IF NOT EXISTS instances_study ON instances(study_uid);
-        CREATE TABLE IF NOT EXISTS jobs(
-          id INTEGER PRIMARY KEY AUTOINCREMENT,
-          study_uid TEXT NOT NULL,
-          state TEXT NOT NULL CHECK(state IN ('queued','analysing','sending','done','skipped','failed')),
-          instances INTEGER NOT NULL,
-          created_ms INTEGER NOT NULL,
-          started_ms INTEGER,
-          analysed_ms INTEGER,
-          finished_ms INTEGER,
-          attempts INTEGER NOT NULL DEFAULT 0,
-          error TEXT,
-          skip_reason TEXT,
-          result_json TEXT,
-          volumes_json TEXT,
-          agreement REAL,
-          quality_flagged INTEGER,
-          series_json TEXT
-        );
+        {JobsTable("jobs")}
         CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);
         CREATE TABLE IF NOT EXISTS job_stages(
           job_id INTEGER NOT NULL REFERENCES jobs(id),
@@ -111,19 +140,25 @@ public sealed class NodeDatabase : IAsyncDisposable
           sop_class_uid TEXT NOT NULL,
           created_ms INTEGER NOT NULL
         );
-        CREATE TABLE IF NOT EXISTS outbox(
-          id INTEGER PRIMARY KEY AUTOINCREMENT,
-          job_id INTEGER NOT NULL REFERENCES jobs(id),
-          sop_instance_uid TEXT NOT NULL,
-          sop_class_uid TEXT NOT NULL,
-          path TEXT NOT NULL,
-          state TEXT NOT NULL CHECK(state IN ('pending','sent')),
-          attempts INTEGER NOT NULL DEFAULT 0,
-          last_error TEXT,
-          next_attempt_ms INTEGER NOT NULL,
-          sent_ms INTEGER,
-          status INTEGER
-        );
+        {OutboxTable("outbox")}
+        CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_ms);
+        """;
+
+    /// <summary>Version 1 to 2: jobs and outbox rebuilt with the new states and columns (create, copy, drop, rename).</summary>
+    private static readonly string MigrateV1ToV2 = $"""
+        {JobsTable("jobs_v2")}
+        INSERT INTO jobs_v2(id, study_uid, state, instances, created_ms, started_ms, analysed_ms, finished_ms, attempts, error, skip_reason,
+                            result_json, volumes_json, agreement, quality_flagged, series_json)
+          SELECT id, study_uid, state, instances, created_ms, started_ms, analysed_ms, finished_ms, attempts, error, skip_reason,
+                 result_json, volumes_json, agreement, quality_flagged, series_json FROM jobs;
+        DROP TABLE jobs;
+        ALTER TABLE jobs_v2 RENAME TO jobs;
+        CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);
+        {OutboxTable("outbox_v2")}
+        INSERT INTO outbox_v2(id, job_id, sop_instance_uid, sop_class_uid, path, state, attempts, last_error, next_attempt_ms, sent_ms, status)
+          SELECT id, job_id, sop_instance_uid, sop_class_uid, path, state, attempts, last_error, next_attempt_ms, sent_ms, status FROM outbox;
+        DROP TABLE outbox;
+        ALTER TABLE outbox_v2 RENAME TO outbox;
         CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_ms);
         """;
 
@@ -400,45 +435,180 @@ public sealed class NodeDatabase : IAsyncDisposable
     }
 
     /// <summary>
-    /// Marks an item sent (call only after the PACS answered success or a warning); when it was the job's last, the job
-    /// is done. Returns the job ID when the job finished with this item.
+    /// Marks an item sent (call only after the PACS answered success or a warning); when it was the job's last pending
+    /// one, the job is done (or dead-lettered when another of its items is). Returns the job ID when the job ended.
     /// </summary>
     public Task<long?> MarkSentAsync(long itemId, ushort status, CancellationToken cancellationToken = default) =>
         WriteAsync<long?>(async (c, tx) =>
         {
-            var now = Now;
             var job = await ScalarAsync(c, tx, "UPDATE outbox SET state='sent', sent_ms=$now, status=$st, last_error=NULL WHERE id=$i AND state='pending' RETURNING job_id",
-                cancellationToken, ("$now", now), ("$st", (int)status), ("$i", itemId)).ConfigureAwait(false);
-            if (job is not long jobId) return null;
-            var left = (long)(await ScalarAsync(c, tx, "SELECT COUNT(*) FROM outbox WHERE job_id=$j AND state='pending'", cancellationToken, ("$j", jobId)).ConfigureAwait(false))!;
-            if (left > 0) return null;
-            var analysed = await ScalarAsync(c, tx, "SELECT analysed_ms FROM jobs WHERE id=$j", cancellationToken, ("$j", jobId)).ConfigureAwait(false) as long? ?? now;
-            await ExecAsync(c, tx, "UPDATE jobs SET state='done', finished_ms=$now WHERE id=$j AND state='sending'", cancellationToken, ("$now", now), ("$j", jobId)).ConfigureAwait(false);
-            await AddStagesAsync(c, tx, jobId, [new JobStage("send", now - analysed)], cancellationToken).ConfigureAwait(false);
-            return jobId;
+                cancellationToken, ("$now", Now), ("$st", (int)status), ("$i", itemId)).ConfigureAwait(false);
+            return job is long jobId && await SettleJobAsync(c, tx, jobId, cancellationToken).ConfigureAwait(false) ? jobId : null;
         }, cancellationToken);
 
-    /// <summary>Records a failed sending round of an item and when to try again.</summary>
+    /// <summary>
+    /// A sending job with no pending item left ends: done when every item was sent, dead-letter when any was
+    /// dead-lettered (it waits there for a re-send; never for retention). True when it ended now.
+    /// </summary>
+    private async Task<bool> SettleJobAsync(SqliteConnection c, DbTransaction tx, long jobId, CancellationToken ct)
+    {
+        var left = (long)(await ScalarAsync(c, tx, "SELECT COUNT(*) FROM outbox WHERE job_id=$j AND state='pending'", ct, ("$j", jobId)).ConfigureAwait(false))!;
+        if (left > 0) return false;
+        var dead = (long)(await ScalarAsync(c, tx, "SELECT COUNT(*) FROM outbox WHERE job_id=$j AND state='dead'", ct, ("$j", jobId)).ConfigureAwait(false))!;
+        var now = Now;
+        if (dead > 0)
+        {
+            return await ExecAsync(c, tx, "UPDATE jobs SET state='deadletter', finished_ms=NULL WHERE id=$j AND state='sending'", ct, ("$j", jobId)).ConfigureAwait(false) > 0;
+        }
+        var analysed = await ScalarAsync(c, tx, "SELECT analysed_ms FROM jobs WHERE id=$j", ct, ("$j", jobId)).ConfigureAwait(false) as long? ?? now;
+        if (await ExecAsync(c, tx, "UPDATE jobs SET state='done', finished_ms=$now WHERE id=$j AND state='sending'", ct, ("$now", now), ("$j", jobId)).ConfigureAwait(false) == 0) return false;
+        await AddStagesAsync(c, tx, jobId, [new JobStage("send", now - analysed)], ct).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Records a failed sending round of an item and when to try again (a transient failure).</summary>
     public Task MarkSendFailedAsync(long itemId, string error, DateTimeOffset nextAttempt, CancellationToken cancellationToken = default) =>
-        WriteAsync(async (c, tx) => await ExecAsync(c, tx, "UPDATE outbox SET attempts=attempts+1, last_error=$e, next_attempt_ms=$n WHERE id=$i AND state='pending'",
-            cancellationToken, ("$e", error), ("$n", nextAttempt.ToUnixTimeMilliseconds()), ("$i", itemId)).ConfigureAwait(false), cancellationToken);
+        MarkSendFailedAsync(itemId, error, nextAttempt, permanent: false, deadLetterAfter: int.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// Records a failed sending round. A permanent failure counts towards <paramref name="deadLetterAfter"/>: at that
+    /// many the item is dead-lettered (no more retries until re-sent), and its job too once nothing of it is pending.
+    /// </summary>
+    public Task<SendFailureOutcome> MarkSendFailedAsync(long itemId, string error, DateTimeOffset nextAttempt, bool permanent, int deadLetterAfter,
+        CancellationToken cancellationToken = default) =>
+        WriteAsync(async (c, tx) =>
+        {
+            long? jobId = null;
+            var dead = false;
+            await using (var cmd = Command(c, tx, """
+                UPDATE outbox SET attempts=attempts+1, last_error=$e, next_attempt_ms=$n, permanent_failures=permanent_failures+$p,
+                  state=CASE WHEN $p=1 AND permanent_failures+1>=$max THEN 'dead' ELSE state END,
+                  dead_ms=CASE WHEN $p=1 AND permanent_failures+1>=$max THEN $now ELSE dead_ms END
+                WHERE id=$i AND state='pending' RETURNING job_id, state
+                """, [("$e", error), ("$n", nextAttempt.ToUnixTimeMilliseconds()), ("$p", permanent ? 1 : 0), ("$max", deadLetterAfter), ("$now", Now), ("$i", itemId)]))
+            await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    jobId = r.GetInt64(0);
+                    dead = r.GetString(1) == "dead";
+                }
+            }
+            var jobDead = dead && await SettleJobAsync(c, tx, jobId!.Value, cancellationToken).ConfigureAwait(false);
+            return new SendFailureOutcome(dead, jobDead ? jobId : null);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Puts dead-lettered items back in the outbox, due now, with their permanent-failure count cleared (all of them,
+    /// or one job's), and their jobs back to 'sending'. Returns how many items and jobs.
+    /// </summary>
+    public Task<(int Items, int Jobs)> ResendDeadLettersAsync(long? jobId = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(async (c, tx) =>
+        {
+            var jobs = new HashSet<long>();
+            var items = 0;
+            await using (var cmd = Command(c, tx, """
+                UPDATE outbox SET state='pending', permanent_failures=0, dead_ms=NULL, next_attempt_ms=$now
+                WHERE state='dead' AND ($j IS NULL OR job_id=$j) RETURNING job_id
+                """, [("$now", Now), ("$j", jobId)]))
+            await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    items++;
+                    jobs.Add(r.GetInt64(0));
+                }
+            }
+            foreach (var j in jobs)
+                await ExecAsync(c, tx, "UPDATE jobs SET state='sending', finished_ms=NULL WHERE id=$j AND state='deadletter'", cancellationToken, ("$j", j)).ConfigureAwait(false);
+            return (items, jobs.Count);
+        }, cancellationToken);
+
+    /// <summary>Dead-lettered items, oldest first.</summary>
+    public async Task<IReadOnlyList<OutboxItem>> DeadLettersAsync(CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadOutboxAsync(c, "WHERE state='dead' ORDER BY dead_ms, id", cancellationToken).ConfigureAwait(false);
+    }
+
+    // ---- retention ----------------------------------------------------------------------------
+
+    private const string StudyFinished = """
+        s.pending=0
+        AND EXISTS(SELECT 1 FROM jobs j WHERE j.study_uid=s.study_uid)
+        AND NOT EXISTS(SELECT 1 FROM jobs j WHERE j.study_uid=s.study_uid AND j.state NOT IN ('done','skipped','failed'))
+        """;
+
+    /// <summary>
+    /// Studies retention may delete, the longest finished first: nothing new arrived since their last job, and every job
+    /// of theirs is done, skipped or failed (none queued, analysing, sending or dead-lettered).
+    /// </summary>
+    public async Task<IReadOnlyList<FinishedStudy>> FinishedStudiesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<(string Uid, string Folder, long Finished)>();
+        await using (var cmd = Command(c, null, "SELECT s.study_uid, s.folder, (SELECT MAX(finished_ms) FROM jobs j WHERE j.study_uid=s.study_uid) AS f FROM studies s WHERE "
+            + StudyFinished + " ORDER BY f, s.study_uid", []))
+        await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false)) list.Add((r.GetString(0), r.GetString(1), r.IsDBNull(2) ? 0 : r.GetInt64(2)));
+        }
+        var result = new List<FinishedStudy>(list.Count);
+        foreach (var (uid, folder, finished) in list)
+        {
+            var jobs = new List<long>();
+            await using var cmd = Command(c, null, "SELECT id FROM jobs WHERE study_uid=$s ORDER BY id", [("$s", uid)]);
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false)) jobs.Add(r.GetInt64(0));
+            result.Add(new FinishedStudy(uid, folder, At(finished), jobs));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Forgets a finished study whose files retention deleted: its instance records and study row go (a re-sent study
+    /// is new again), its jobs stay as history marked purged, our produced UIDs stay (loop protection). False, and
+    /// nothing changed, when the study is no longer finished.
+    /// </summary>
+    public Task<bool> PurgeStudyAsync(string studyInstanceUid, CancellationToken cancellationToken = default) =>
+        WriteAsync(async (c, tx) =>
+        {
+            if (await ScalarAsync(c, tx, "SELECT 1 FROM studies s WHERE s.study_uid=$s AND " + StudyFinished, cancellationToken, ("$s", studyInstanceUid)).ConfigureAwait(false) is null)
+                return false;
+            await ExecAsync(c, tx, "DELETE FROM instances WHERE study_uid=$s", cancellationToken, ("$s", studyInstanceUid)).ConfigureAwait(false);
+            await ExecAsync(c, tx, "DELETE FROM studies WHERE study_uid=$s", cancellationToken, ("$s", studyInstanceUid)).ConfigureAwait(false);
+            await ExecAsync(c, tx, "UPDATE jobs SET purged_ms=$now WHERE study_uid=$s AND purged_ms IS NULL", cancellationToken, ("$now", Now), ("$s", studyInstanceUid)).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>True when the study may be deleted now (see <see cref="FinishedStudiesAsync"/>).</summary>
+    public async Task<bool> IsStudyFinishedAsync(string studyInstanceUid, CancellationToken cancellationToken = default)
+    {
+        await using var c = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        return await ScalarAsync(c, null, "SELECT 1 FROM studies s WHERE s.study_uid=$s AND " + StudyFinished, cancellationToken, ("$s", studyInstanceUid)).ConfigureAwait(false) is not null;
+    }
 
     private static async Task<IReadOnlyList<OutboxItem>> ReadOutboxAsync(SqliteConnection c, string where, CancellationToken ct, params (string, object?)[] args)
     {
-        await using var cmd = Command(c, null, "SELECT id, job_id, sop_instance_uid, sop_class_uid, path, state, attempts, last_error, next_attempt_ms, sent_ms FROM outbox " + where, args);
+        await using var cmd = Command(c, null, "SELECT id, job_id, sop_instance_uid, sop_class_uid, path, state, attempts, last_error, next_attempt_ms, sent_ms, permanent_failures, dead_ms FROM outbox " + where, args);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var list = new List<OutboxItem>();
         while (await r.ReadAsync(ct).ConfigureAwait(false))
         {
             list.Add(new OutboxItem(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5) == "sent", r.GetInt32(6),
-                r.IsDBNull(7) ? null : r.GetString(7), At(r.GetInt64(8)), r.IsDBNull(9) ? null : At(r.GetInt64(9))));
+                r.IsDBNull(7) ? null : r.GetString(7), At(r.GetInt64(8)), r.IsDBNull(9) ? null : At(r.GetInt64(9)))
+            {
+                DeadLetter = r.GetString(5) == "dead",
+                PermanentFailures = r.GetInt32(10),
+                DeadLetteredAt = r.IsDBNull(11) ? null : At(r.GetInt64(11)),
+            });
         }
         return list;
     }
 
     private const string JobColumns = """
         SELECT j.id, j.study_uid, COALESCE(s.folder, ''), j.state, j.instances, j.created_ms, j.started_ms, j.finished_ms, j.attempts, j.error, j.skip_reason,
-               j.result_json, j.volumes_json, j.agreement, j.quality_flagged, j.series_json, j.modules_json
+               j.result_json, j.volumes_json, j.agreement, j.quality_flagged, j.series_json, j.purged_ms, j.modules_json
         FROM jobs j LEFT JOIN studies s ON s.study_uid=j.study_uid
         """;
 
@@ -486,7 +656,8 @@ public sealed class NodeDatabase : IAsyncDisposable
                 Agreement = r.IsDBNull(13) ? null : r.GetDouble(13),
                 QualityFlagged = r.IsDBNull(14) ? null : r.GetInt64(14) != 0,
                 Series = r.IsDBNull(15) ? [] : JsonSerializer.Deserialize<List<SeriesDecision>>(r.GetString(15), Json)!,
-                Modules = r.IsDBNull(16) ? [] : JsonSerializer.Deserialize<List<JobModule>>(r.GetString(16), Json)!,
+                PurgedAt = r.IsDBNull(16) ? null : At(r.GetInt64(16)),
+                Modules = r.IsDBNull(17) ? [] : JsonSerializer.Deserialize<List<JobModule>>(r.GetString(17), Json)!,
             });
         }
         return list;
@@ -518,7 +689,9 @@ public sealed class NodeDatabase : IAsyncDisposable
             System.Globalization.CultureInfo.InvariantCulture);
         var waiting = Convert.ToInt32(await ScalarAsync(c, null, "SELECT COUNT(*) FROM studies WHERE pending=1", cancellationToken).ConfigureAwait(false),
             System.Globalization.CultureInfo.InvariantCulture);
-        return new NodeCounts(byState, pending, waiting);
+        var dead = Convert.ToInt32(await ScalarAsync(c, null, "SELECT COUNT(*) FROM outbox WHERE state='dead'", cancellationToken).ConfigureAwait(false),
+            System.Globalization.CultureInfo.InvariantCulture);
+        return new NodeCounts(byState, pending, waiting, dead);
     }
 
     /// <summary>Runs a statement against the database (tests, maintenance); returns rows changed.</summary>

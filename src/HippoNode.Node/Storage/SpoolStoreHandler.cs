@@ -1,6 +1,7 @@
 using HippoNode.Dicom;
 using HippoNode.Dicom.IO;
 using HippoNode.Dicom.Network;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace HippoNode.Node.Storage;
@@ -11,7 +12,7 @@ namespace HippoNode.Node.Storage;
 /// success the sender sees is durable. Our own objects (Manufacturer "HippoNode" or a UID we produced) are recorded,
 /// not kept, and trigger nothing.
 /// </summary>
-public sealed class SpoolStoreHandler(NodeDatabase database, StoragePaths paths, NodeMetrics metrics, ILogger<SpoolStoreHandler> logger)
+public sealed class SpoolStoreHandler(NodeDatabase database, StoragePaths paths, NodeMetrics metrics, StudyGate gate, ILogger<SpoolStoreHandler> logger)
     : IDicomStoreHandler
 {
     /// <inheritdoc />
@@ -43,22 +44,38 @@ public sealed class SpoolStoreHandler(NodeDatabase database, StoragePaths paths,
 
         var folder = paths.StudyFolder(study);
         string? target = null;
-        if (own)
+        ArrivalOutcome outcome;
+        // Filing and recording happen under the study's lock: retention never deletes a study between the two.
+        using (await gate.EnterAsync(study, cancellationToken).ConfigureAwait(false))
         {
-            // Ours came back (the PACS routes everything it stores): nothing to keep, nothing to analyse.
-            File.Delete(file);
+            var replaced = false;
+            if (own)
+            {
+                // Ours came back (the PACS routes everything it stores): nothing to keep, nothing to analyse.
+                File.Delete(file);
+            }
+            else
+            {
+                Directory.CreateDirectory(folder);
+                target = Path.Combine(folder, DicomFileNames.Sanitize(sopInstanceUid) + ".dcm");
+                if (!Path.GetFullPath(target).StartsWith(paths.Studies + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                    throw new DicomStatusException(DicomStatus.InvalidObjectInstance, "Instance UID does not give a safe file name");
+                replaced = File.Exists(target);
+                // A re-sent instance replaces the earlier copy; an analysis reading the old one keeps its open file.
+                File.Move(file, target, overwrite: true);
+            }
+            try
+            {
+                outcome = await database.RecordArrivalAsync(
+                    new InstanceArrival(sopInstanceUid, study, series, sopClassUid, own, target, length, callingAeTitle), folder, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode is 13)
+            {
+                // SQLITE_FULL: the sender gets A700 and will send again; a file no record points to is not kept.
+                if (target is not null && !replaced) File.Delete(target);
+                throw new DicomStatusException(DicomStatus.OutOfResources, "The database cannot grow: the disk is full");
+            }
         }
-        else
-        {
-            Directory.CreateDirectory(folder);
-            target = Path.Combine(folder, DicomFileNames.Sanitize(sopInstanceUid) + ".dcm");
-            if (!Path.GetFullPath(target).StartsWith(paths.Studies + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-                throw new DicomStatusException(DicomStatus.InvalidObjectInstance, "Instance UID does not give a safe file name");
-            // A re-sent instance replaces the earlier copy; an analysis reading the old one keeps its open file.
-            File.Move(file, target, overwrite: true);
-        }
-        var outcome = await database.RecordArrivalAsync(
-            new InstanceArrival(sopInstanceUid, study, series, sopClassUid, own, target, length, callingAeTitle), folder, cancellationToken).ConfigureAwait(false);
         metrics.InstancesReceived.WithLabels(outcome.ToString().ToLowerInvariant()).Inc();
         Log.Received(logger, sopInstanceUid, study, callingAeTitle, outcome);
         return (DicomStatus.Success, outcome);

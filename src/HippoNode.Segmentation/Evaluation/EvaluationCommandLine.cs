@@ -9,7 +9,7 @@ public sealed class EvaluationCommandLine
     /// <summary>The verb's usage text.</summary>
     public const string Usage =
         "usage: hipponode evaluate --images DIR --labels DIR --model DIR --json OUT [--cases LIST] [--save-labels DIR]\n" +
-        "                          [--provider cpu|cuda] [--device N] [--threads N]\n" +
+        "                          [--provider cpu|cuda] [--device N] [--threads N] [--tta none|mirror-x]\n" +
         "  --cases LIST   a text file of case ids (one per line) or a split.json (its test list); default: every image with a label";
 
     /// <summary>The images folder (&lt;id&gt;.nii.gz).</summary>
@@ -37,13 +37,19 @@ public sealed class EvaluationCommandLine
     /// <exception cref="ArgumentException">A missing, unknown or malformed option; the message says which.</exception>
     public static EvaluationCommandLine Parse(IReadOnlyList<string> args)
     {
-        var values = VerbOptions.Parse(args, ["--images", "--labels", "--model", "--json", "--cases", "--save-labels", "--provider", "--device", "--threads"],
+        var values = VerbOptions.Parse(args, ["--images", "--labels", "--model", "--json", "--cases", "--save-labels", "--provider", "--device", "--threads", "--tta"],
             ["--images", "--labels", "--model", "--json"]);
         var inference = new InferenceOptions
         {
             ExecutionProvider = values.GetValueOrDefault("--provider", "cpu").ToLowerInvariant(),
             DeviceId = values.TryGetValue("--device", out var d) ? VerbOptions.Int(d, "--device") : 0,
             IntraOpThreads = values.TryGetValue("--threads", out var t) ? VerbOptions.Int(t, "--threads") : 0,
+            MirrorX = values.GetValueOrDefault("--tta", "none") switch
+            {
+                "none" => false,
+                "mirror-x" => true,
+                var other => throw new ArgumentException($"--tta '{other}' is not none or mirror-x"),
+            },
         };
         inference.Validate();
         return new EvaluationCommandLine
@@ -94,7 +100,7 @@ public sealed class EvaluationCommandLine
 
         using (model)
         {
-            output.WriteLine($"model {model.Manifest} from {Model}, {Inference.ExecutionProvider}; {cases.Count} cases{(Cases is null ? "" : $" from {Cases}")}");
+            output.WriteLine($"model {model.Manifest} from {Model}, {Inference.ExecutionProvider}{(Inference.MirrorX ? ", TTA mirror-x" : "")}; {cases.Count} cases{(Cases is null ? "" : $" from {Cases}")}");
             foreach (var (id, reason) in missing) output.WriteLine($"{id}: FAILED {reason}");
             var (results, failures) = Evaluator.Run(model, cases, SaveLabels, output);
             var report = new EvaluationReport
@@ -105,6 +111,7 @@ public sealed class EvaluationCommandLine
                 LabelsDir = Labels,
                 CasesSource = Cases,
                 ExecutionProvider = Inference.ExecutionProvider,
+                TestTimeAugmentation = Inference.MirrorX ? "mirror-x" : "none",
                 Cases = results,
                 Failures = [.. missing.Select(m => new CaseFailure(m.Id, m.Reason)), .. failures],
             };

@@ -45,6 +45,9 @@ public sealed class EvaluationReport
     /// <summary>The execution provider used.</summary>
     public string ExecutionProvider { get; init; } = "cpu";
 
+    /// <summary>The test-time augmentation used: "none" or "mirror-x".</summary>
+    public string TestTimeAugmentation { get; init; } = "none";
+
     /// <summary>The evaluated cases, in list order.</summary>
     public required IReadOnlyList<CaseResult> Cases { get; init; }
 
@@ -99,6 +102,7 @@ public sealed class EvaluationReport
         w.WriteString("name", Manifest.Name);
         w.WriteString("version", Manifest.Version);
         w.WriteString("executionProvider", ExecutionProvider);
+        w.WriteString("testTimeAugmentation", TestTimeAugmentation);
         w.WriteStartArray("members");
         foreach (var m in Manifest.Members) w.WriteStringValue(m.File);
         w.WriteEndArray();

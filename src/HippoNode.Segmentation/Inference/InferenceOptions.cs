@@ -21,21 +21,31 @@ public sealed class InferenceOptions
     /// <summary>Threads inside one operator; 0 lets ONNX Runtime choose (one per physical core).</summary>
     public int IntraOpThreads { get; init; }
 
+    /// <summary>Test-time augmentation: each member also runs on the left-right (x) mirrored volume and the two probability maps are averaged (twice the time).</summary>
+    public bool MirrorX { get; init; }
+
     /// <summary>Verify each member's SHA-256 against model.json when it lists one.</summary>
     public bool VerifyChecksums { get; init; } = true;
 
-    /// <summary>Options from HIPPONODE_EXECUTION_PROVIDER, HIPPONODE_DEVICE_ID and HIPPONODE_THREADS (each optional).</summary>
+    /// <summary>Options from HIPPONODE_EXECUTION_PROVIDER, HIPPONODE_DEVICE_ID, HIPPONODE_THREADS and HIPPONODE_TTA (none or mirror-x; each optional).</summary>
     /// <exception cref="ArgumentException">A variable holds a value that is not understood.</exception>
     public static InferenceOptions FromEnvironment()
     {
         var provider = Environment.GetEnvironmentVariable("HIPPONODE_EXECUTION_PROVIDER");
         var device = Environment.GetEnvironmentVariable("HIPPONODE_DEVICE_ID");
         var threads = Environment.GetEnvironmentVariable("HIPPONODE_THREADS");
+        var tta = Environment.GetEnvironmentVariable("HIPPONODE_TTA");
         var o = new InferenceOptions
         {
             ExecutionProvider = string.IsNullOrWhiteSpace(provider) ? "cpu" : provider.Trim().ToLowerInvariant(),
             DeviceId = string.IsNullOrWhiteSpace(device) ? 0 : ParseInt(device, "HIPPONODE_DEVICE_ID"),
             IntraOpThreads = string.IsNullOrWhiteSpace(threads) ? 0 : ParseInt(threads, "HIPPONODE_THREADS"),
+            MirrorX = tta?.Trim().ToLowerInvariant() switch
+            {
+                null or "" or "none" or "0" or "false" => false,
+                "mirror-x" or "1" or "true" => true,
+                _ => throw new ArgumentException($"HIPPONODE_TTA '{tta}' is not understood (expected none or mirror-x)"),
+            },
         };
         o.Validate();
         return o;

@@ -94,7 +94,29 @@ public sealed class SegmentationModel : IDisposable
     }
 
     /// <summary>Runs member <paramref name="member"/> on a normalised input of <paramref name="shape"/>; returns its probabilities, channel-major, on the same grid.</summary>
+    /// <remarks>With <see cref="InferenceOptions.MirrorX"/> the member also sees the x-mirrored input, and its mirrored-back probabilities are averaged in.</remarks>
     public float[] RunMember(int member, float[] normalized, VolumeShape shape)
+    {
+        var p = RunMemberOnce(member, normalized, shape);
+        if (!Options.MirrorX) return p;
+        var mirrored = RunMemberOnce(member, MirrorRows(normalized, shape.X), shape);
+        mirrored = MirrorRows(mirrored, shape.X);
+        for (var i = 0; i < p.Length; i++) p[i] = 0.5f * (p[i] + mirrored[i]);
+        return p;
+    }
+
+    /// <summary>Reverses every x row of one or more stacked x-fastest volumes.</summary>
+    private static float[] MirrorRows(float[] data, int rowLength)
+    {
+        var result = new float[data.Length];
+        for (var start = 0; start < data.Length; start += rowLength)
+        {
+            for (var x = 0; x < rowLength; x++) result[start + x] = data[start + rowLength - 1 - x];
+        }
+        return result;
+    }
+
+    private float[] RunMemberOnce(int member, float[] normalized, VolumeShape shape)
     {
         ArgumentNullException.ThrowIfNull(normalized);
         ArgumentOutOfRangeException.ThrowIfNegative(member);

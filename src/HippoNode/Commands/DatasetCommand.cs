@@ -3,12 +3,13 @@ using HippoNode.Datasets;
 
 namespace HippoNode.Commands;
 
-/// <summary>`hipponode dataset check|split DIR`: curation report of an MSD-layout folder, and the fixed seeded split of its clean pairs.</summary>
+/// <summary>`hipponode dataset check|split|perturb DIR`: curation report of an MSD-layout folder, the fixed seeded split of its clean pairs, and deliberately faulty copies of cases.</summary>
 public static class DatasetCommand
 {
     private const string Usage =
         "usage: hipponode dataset check DIR [--json OUT]\n" +
-        "       hipponode dataset split DIR [--seed N] [--test-fraction F] [--folds K] [--out FILE]";
+        "       hipponode dataset split DIR [--seed N] [--test-fraction F] [--folds K] [--out FILE]\n" +
+        "       hipponode dataset perturb DIR --kind KIND --out OUT [--cases LIST|split.json] [--seed N]";
 
     /// <summary>Runs the verb; 0 when the report or split was made (excluded cases included), 1 when the folder is missing.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -19,8 +20,11 @@ public static class DatasetCommand
         {
             "check" => ["--json"],
             "split" => ["--seed", "--test-fraction", "--folds", "--out"],
+            "perturb" => ["--kind", "--out", "--cases", "--seed"],
             _ => throw new UsageException($"unknown sub-command '{sub}'\n{Usage}"),
         });
+
+        if (sub == "perturb") return DatasetPerturbCommand.Run(dir, options, output, error);
 
         // Options are checked before the (slow) curation so a typo fails at once.
         var seed = options.TryGetValue("--seed", out var s) ? ParseNumber(s, "--seed", long.Parse) : DatasetSplitter.DefaultSeed;

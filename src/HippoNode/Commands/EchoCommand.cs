@@ -9,7 +9,7 @@ public static class EchoCommand
     /// <summary>Runs the verb; exit code 0 when the peer answered success, 1 otherwise.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var (host, port, options) = NetworkArgs.ParseClient(args, "echo HOST PORT --called AE [--calling AE]", out var rest);
+        var (host, port, options) = NetworkArgs.ParseClient(args, "echo HOST PORT --called AE [--calling AE] " + NetworkArgs.TlsUsage, out var rest);
         if (rest.Count > 0) throw new UsageException($"unexpected argument '{rest[0]}'");
         try
         {
@@ -31,15 +31,20 @@ public static class EchoCommand
 /// <summary>Command-line pieces shared by the network verbs.</summary>
 internal static class NetworkArgs
 {
-    /// <summary>HOST PORT --called AE [--calling AE] [--timeout SECONDS]; the remaining arguments come back in <paramref name="rest"/>.</summary>
+    /// <summary>The TLS options every network verb takes.</summary>
+    public const string TlsUsage = "[--tls] [--tls-cert PEM --tls-key PEM] [--tls-ca PEM] [--tls-verify-peer | --tls-no-verify]";
+
+    /// <summary>HOST PORT --called AE [--calling AE] [--timeout SECONDS] [TLS options]; the remaining arguments come back in <paramref name="rest"/>.</summary>
     public static (string Host, int Port, DicomClientOptions Options) ParseClient(string[] args, string usage, out List<string> rest)
     {
         var options = new DicomClientOptions();
         string? called = null;
         rest = [];
         var positional = new List<string>();
+        var tls = new TlsArgs();
         for (var i = 0; i < args.Length; i++)
         {
+            if (tls.TryParse(args, ref i)) continue;
             switch (args[i])
             {
                 case "--called" or "-aec": called = Value(args, ref i); break;
@@ -59,7 +64,52 @@ internal static class NetworkArgs
         CheckAeTitle(options.CallingAeTitle, "--calling");
         var port = ParseInt(positional[1], "PORT", 1, 65535);
         rest = positional.Skip(2).ToList();
+        options.Tls = tls.Build(server: false);
         return (positional[0], port, options);
+    }
+
+    /// <summary>
+    /// The TLS switches: --tls, --tls-cert, --tls-key, --tls-ca, --tls-verify-peer, --tls-no-verify (any of them turns
+    /// TLS on). An SCU verifies the server against --tls-ca (or the system store) unless --tls-no-verify; an SCP asks
+    /// for client certificates only with --tls-verify-peer.
+    /// </summary>
+    public sealed class TlsArgs
+    {
+        private bool _on;
+        private bool? _verify;
+        private string? _cert, _key, _ca;
+
+        /// <summary>Consumes the switch at <paramref name="i"/> when it is a TLS one.</summary>
+        public bool TryParse(string[] args, ref int i)
+        {
+            switch (args[i])
+            {
+                case "--tls": _on = true; return true;
+                case "--tls-cert": _cert = Value(args, ref i); _on = true; return true;
+                case "--tls-key": _key = Value(args, ref i); _on = true; return true;
+                case "--tls-ca": _ca = Value(args, ref i); _on = true; return true;
+                case "--tls-verify-peer": _verify = true; _on = true; return true;
+                case "--tls-no-verify": _verify = false; _on = true; return true;
+                default: return false;
+            }
+        }
+
+        /// <summary>The options, null without TLS; a usage error for a combination that cannot work.</summary>
+        public DicomTlsOptions? Build(bool server)
+        {
+            if (!_on) return null;
+            if (_verify == false && server) throw new UsageException("--tls-no-verify is for the sending side; an SCP checks clients only with --tls-verify-peer");
+            var o = new DicomTlsOptions { CertificateFile = _cert, KeyFile = _key, CaFile = _ca, VerifyPeer = _verify };
+            try
+            {
+                o.Validate(server);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new UsageException(ex.Message + (server ? " (--tls-cert and --tls-key)" : ""));
+            }
+            return o;
+        }
     }
 
     /// <summary>The value after an option; a usage error when it is missing.</summary>

@@ -5,7 +5,7 @@ namespace HippoNode.Commands;
 /// <summary>`hipponode send HOST PORT --called AE [--calling AE] PATH...`: C-STORE files and folders (recursively) to a peer.</summary>
 public static class SendCommand
 {
-    private const string Usage = "send HOST PORT --called AE [--calling AE] PATH...";
+    private const string Usage = "send HOST PORT --called AE [--calling AE] " + NetworkArgs.TlsUsage + " PATH...";
 
     /// <summary>Runs the verb: one line per file, a summary; exit code 1 when any file failed.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)

@@ -5,21 +5,24 @@ using Microsoft.Extensions.Logging;
 
 namespace HippoNode.Commands;
 
-/// <summary>`hipponode store-scp --port N --aet AE --out DIR`: a standalone C-STORE receiver, one folder per study, until Ctrl-C or SIGTERM.</summary>
+/// <summary>`hipponode store-scp --port N --aet AE --out DIR`: a standalone C-STORE receiver, one folder per study, until Ctrl-C or SIGTERM (plain TCP, or DICOM TLS with --tls-cert/--tls-key).</summary>
 public static class StoreScpCommand
 {
-    private const string Usage = "store-scp --port N --aet AE --out DIR [--bind ADDRESS] [--allow-calling AE[,AE...]]";
+    private const string Usage = "store-scp --port N --aet AE --out DIR [--bind ADDRESS] [--allow-calling AE[,AE...]] [--min-free-mb N] [--tls-cert PEM --tls-key PEM [--tls-ca PEM] [--tls-verify-peer]]";
 
-    /// <summary>Runs the verb; returns 0 after a clean stop.</summary>
+    /// <summary>Runs the verb; returns 0 after a clean stop, 1 when the port cannot be bound.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         int? port = null;
         string? aet = null, outDir = null;
         var options = new DicomServerOptions();
+        var tls = new NetworkArgs.TlsArgs();
         for (var i = 0; i < args.Length; i++)
         {
+            if (tls.TryParse(args, ref i)) continue;
             switch (args[i])
             {
+                case "--min-free-mb": options.MinFreeBytes = NetworkArgs.ParseInt(NetworkArgs.Value(args, ref i), "--min-free-mb", 0, int.MaxValue) * 1024L * 1024; break;
                 case "--port": port = NetworkArgs.ParseInt(NetworkArgs.Value(args, ref i), "--port", 0, 65535); break;
                 case "--aet": aet = NetworkArgs.Value(args, ref i); break;
                 case "--out": outDir = NetworkArgs.Value(args, ref i); break;
@@ -38,6 +41,7 @@ public static class StoreScpCommand
 
         options.Port = port.Value;
         options.AeTitle = aet;
+        options.Tls = tls.Build(server: true);
         var root = Path.GetFullPath(outDir);
         // Incoming files live under the output folder, so filing one into its study folder is a rename.
         options.IncomingDirectory = Path.Combine(root, ".incoming");
@@ -56,9 +60,26 @@ public static class StoreScpCommand
             stop.Cancel();
         });
         using var loggerFactory = new StderrLoggerFactory(error, LogLevel.Warning);
-        await using var server = new DicomServer(options, handler, loggerFactory: loggerFactory);
-        await server.StartAsync(stop.Token).ConfigureAwait(false);
-        await output.WriteLineAsync($"store-scp {aet} listening on port {server.Port}, storing under {root} (Ctrl-C to stop)").ConfigureAwait(false);
+        DicomServer server;
+        try
+        {
+            server = new DicomServer(options, handler, loggerFactory: loggerFactory);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+        await using var _ = server;
+        try
+        {
+            await server.StartAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            await error.WriteLineAsync($"hipponode store-scp: cannot listen on port {port}: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        await output.WriteLineAsync($"store-scp {aet} listening on port {server.Port}{(server.IsTls ? " (DICOM TLS)" : "")}, storing under {root} (Ctrl-C to stop)").ConfigureAwait(false);
         await output.FlushAsync(stop.Token).ConfigureAwait(false);
         try
         {

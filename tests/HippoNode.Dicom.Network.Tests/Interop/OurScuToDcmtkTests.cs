@@ -48,37 +48,4 @@ public class OurScuToDcmtkTests
             DatasetAssert.SameDataset(TestFiles.SourceOf(header.FileMetaInformation.GetString(DicomTags.MediaStorageSOPInstanceUID)!), f, compareVR: false);
         }
     }
-
-    /// <summary>A storescp child process on a free port, storing into a temporary folder; killed on dispose.</summary>
-    private sealed class Storescp : IAsyncDisposable
-    {
-        private readonly System.Diagnostics.Process _process;
-
-        private Storescp(System.Diagnostics.Process process, int port, string directory)
-        {
-            _process = process;
-            Port = port;
-            Directory = directory;
-        }
-
-        public int Port { get; }
-
-        public string Directory { get; }
-
-        public static async Task<Storescp> StartAsync(string[] extra)
-        {
-            var port = Processes.FreePort();
-            var dir = TempDir.Create("storescp");
-            var p = Processes.Start("storescp", ["-aet", "STORESCP", "-od", dir, "-dhl", .. extra, port.ToString()], out _, out _);
-            await Processes.WaitForPortAsync(port, TimeSpan.FromSeconds(10));
-            return new Storescp(p, port, dir);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Processes.StopAsync(_process);
-            _process.Dispose();
-            TempDir.Delete(Directory);
-        }
-    }
 }

@@ -23,6 +23,12 @@ public sealed class CopyRunner : IStudyAnalysisRunner
     /// <summary>Awaited after reading and before writing (tests hold the analysis here to stop the node mid-way).</summary>
     public Func<CancellationToken, Task>? Hold { get; set; }
 
+    /// <summary>The agreement the analysis reports; below <see cref="AgreementThreshold"/> the result is flagged, as the real analysis does.</summary>
+    public double Agreement { get; set; } = 0.9;
+
+    /// <summary>The threshold the flag compares <see cref="Agreement"/> with.</summary>
+    public double AgreementThreshold { get; set; } = 0.8;
+
     /// <summary>Set when the analysis reached <see cref="Hold"/>.</summary>
     public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -93,7 +99,7 @@ public sealed class CopyRunner : IStudyAnalysisRunner
         return new StudyAnalysisResult
         {
             Status = AnalysisStatus.Completed, StudyInstanceUid = first.GetString(DicomTags.StudyInstanceUID)!, Series = decisions, OutputFiles = outputs,
-            ResultJson = resultJson, VolumesMm3 = new Dictionary<string, double> { ["whole"] = volume }, Agreement = 0.9, QualityFlagged = false,
+            ResultJson = resultJson, VolumesMm3 = new Dictionary<string, double> { ["whole"] = volume }, Agreement = Agreement, QualityFlagged = Agreement < AgreementThreshold,
             Stages = [new StageTiming("load", load), new StageTiming("volume", measure), new StageTiming("outputs", clock.Elapsed - load - measure)],
         };
     }

@@ -28,13 +28,13 @@ public sealed class StoreScp : IAsyncDisposable
 
     public string Output => _out + "\n" + _err;
 
-    /// <summary>Starts storescp as AE "PACS" on <paramref name="port"/> (0: a free one) writing into <paramref name="folder"/>.</summary>
-    public static async Task<StoreScp> StartAsync(string folder, int port = 0)
+    /// <summary>Starts storescp as AE "PACS" on <paramref name="port"/> (0: a free one) writing into <paramref name="folder"/>; <paramref name="extra"/> adds options (TLS).</summary>
+    public static async Task<StoreScp> StartAsync(string folder, int port = 0, IEnumerable<string>? extra = null)
     {
         Directory.CreateDirectory(folder);
         if (port == 0) port = FreePort();
         var psi = new ProcessStartInfo("storescp") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-aet", "PACS", "-od", folder, "+uf", "-v", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "-aet", "PACS", "-od", folder, "+uf", "-v" }.Concat(extra ?? []).Append(port.ToString(System.Globalization.CultureInfo.InvariantCulture))) psi.ArgumentList.Add(a);
         var p = new Process { StartInfo = psi };
         var o = new StringBuilder();
         var e = new StringBuilder();
@@ -75,10 +75,10 @@ public sealed class StoreScp : IAsyncDisposable
 /// <summary>DCMTK's storescu as the modality / Orthanc sending into the node.</summary>
 public static class StoreScu
 {
-    /// <summary>Sends every file under <paramref name="folder"/>; returns the exit code and output.</summary>
-    public static (int ExitCode, string Output) Send(int port, string folder, string callingAe = "ORTHANC", string calledAe = "HIPPONODE")
+    /// <summary>Sends every file under <paramref name="folder"/>; returns the exit code and output; <paramref name="extra"/> adds options (TLS, -v).</summary>
+    public static (int ExitCode, string Output) Send(int port, string folder, string callingAe = "ORTHANC", string calledAe = "HIPPONODE", IEnumerable<string>? extra = null)
     {
-        var (code, o, e) = TestData.Run("storescu", ["-aet", callingAe, "-aec", calledAe, "+sd", "+r", "127.0.0.1", port.ToString(System.Globalization.CultureInfo.InvariantCulture), folder],
+        var (code, o, e) = TestData.Run("storescu", [.. extra ?? [], "-aet", callingAe, "-aec", calledAe, "+sd", "+r", "127.0.0.1", port.ToString(System.Globalization.CultureInfo.InvariantCulture), folder],
             TimeSpan.FromMinutes(1));
         return (code, o + e);
     }

@@ -67,19 +67,21 @@ public sealed class TestNode : IAsyncDisposable
         ["HippoNode:Retry:TimeoutSeconds"] = "5",
     };
 
-    /// <summary>The node host; a null <paramref name="runner"/> keeps the real analysis modules.</summary>
-    public static IHost Build(Dictionary<string, string?> settings, IStudyAnalysisRunner? runner) =>
+    /// <summary>The node's host, not started; a null <paramref name="runner"/> keeps the real analysis modules; <paramref name="services"/> replaces services (a free-space probe, a clock).</summary>
+    public static IHost Build(Dictionary<string, string?> settings, IStudyAnalysisRunner? runner, Action<IServiceCollection>? services = null) =>
         NodeHost.Build([], b =>
         {
             b.Configuration.AddInMemoryCollection(settings);
             if (runner is not null) b.Services.AddSingleton(runner);
+            services?.Invoke(b.Services);
         });
 
-    public static async Task<TestNode> StartAsync(string storage, int pacsPort, IStudyAnalysisRunner? runner, Action<Dictionary<string, string?>>? tweak = null)
+    public static async Task<TestNode> StartAsync(string storage, int pacsPort, IStudyAnalysisRunner? runner, Action<Dictionary<string, string?>>? tweak = null,
+        Action<IServiceCollection>? services = null)
     {
         var settings = Settings(storage, pacsPort);
         tweak?.Invoke(settings);
-        var host = Build(settings, runner);
+        var host = Build(settings, runner, services);
         await host.StartAsync();
         return new TestNode(host);
     }
