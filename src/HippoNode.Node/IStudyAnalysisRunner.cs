@@ -41,7 +41,7 @@ public sealed class StudyAnalyzerRunner : IStudyAnalysisRunner, IDisposable
             modules.Add(new StudyAnalyzer(
                 new AnalysisOptions
                 {
-                    Rules = settings.RulesFile is { Length: > 0 } file ? SelectionRules.Parse(File.ReadAllText(file), file) : SelectionRules.Default,
+                    Rules = Rules(settings.RulesFile, SelectionRules.Default),
                     ModelFolder = ResolveModelFolder(settings.ModelFolder, ModelManifest.FileName, AnalysisOptions.DefaultModelFolder),
                     AgreementThreshold = settings.AgreementThreshold,
                 },
@@ -54,7 +54,7 @@ public sealed class StudyAnalyzerRunner : IStudyAnalysisRunner, IDisposable
             modules.Add(new ChestXrayAnalyzer(
                 new ChestXrayOptions
                 {
-                    Rules = settings.RulesFile is { Length: > 0 } file ? SelectionRules.Parse(File.ReadAllText(file), file) : ChestXrayOptions.DefaultRules,
+                    Rules = Rules(settings.RulesFile, ChestXrayOptions.DefaultRules),
                     ModelFolder = ResolveModelFolder(settings.ModelFolder, ClassifierManifest.FileName, ChestXrayOptions.DefaultModelFolder),
                     Threshold = settings.Threshold,
                 },
@@ -65,6 +65,9 @@ public sealed class StudyAnalyzerRunner : IStudyAnalysisRunner, IDisposable
 
     /// <summary>The modules studies are routed to, in the order they run.</summary>
     public IReadOnlyList<string> Modules => [.. _router.Modules.Select(m => m.Name)];
+
+    private static SelectionRules Rules(string? file, SelectionRules shipped) =>
+        file is { Length: > 0 } ? SelectionRules.Parse(File.ReadAllText(file), file) : shipped;
 
     // A relative folder is taken from the working directory when it holds a model there, else from the application folder,
     // else the module's own search (its environment variable, then models/<name> in or above the application folder) decides.

@@ -4,29 +4,8 @@ using HippoNode.Classification;
 namespace HippoNode.Onnx;
 
 /// <summary>What to write besides the weights: identity and training information.</summary>
-public sealed class ResNetExportOptions
-{
-    /// <summary>The ONNX operator set (17 by default; 13 is the least the ops used allow).</summary>
-    public int Opset { get; init; } = 17;
-
-    /// <summary>The input tensor's name.</summary>
-    public string InputName { get; init; } = "image";
-
-    /// <summary>The model's name (metadata "name").</summary>
-    public string Name { get; init; } = "chest-xray-pneumonia";
-
-    /// <summary>The model's version text (metadata "version").</summary>
-    public string Version { get; init; } = "0.0.0";
-
-    /// <summary>A human description (ModelProto.doc_string).</summary>
-    public string Description { get; init; } = "ResNet-like 2D classifier: positive-class probability, logits and last convolutional features";
-
-    /// <summary>Training information as JSON text (metadata "training").</summary>
-    public string Training { get; init; } = "{}";
-
-    /// <summary>More metadata properties; the exporter's own keys win on a clash.</summary>
-    public IReadOnlyDictionary<string, string> ExtraMetadata { get; init; } = new Dictionary<string, string>();
-}
+public sealed class ResNetExportOptions() : OnnxExportOptions("chest-xray-pneumonia",
+    "ResNet-like 2D classifier: positive-class probability, logits and last convolutional features");
 
 /// <summary>Turns <see cref="ClassifierWeights"/> into an ONNX model: weights as initializers named like the PyTorch state_dict.</summary>
 /// <remarks>
@@ -59,17 +38,12 @@ public static class ResNetOnnxExporter
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentNullException.ThrowIfNull(options);
-        var m = new Dictionary<string, string>(options.ExtraMetadata, StringComparer.Ordinal)
+        return options.ModelInfo(architecture.ToJson(), new Dictionary<string, string>
         {
-            ["name"] = options.Name,
-            ["version"] = options.Version,
-            ["training"] = options.Training,
-            ["architecture"] = architecture.ToJson(),
             ["layout"] = "NCHW, C = 1 (grayscale)",
             ["outputs"] = string.Create(CultureInfo.InvariantCulture,
                 $"probability [N] (positive class, {(architecture.Classes == 1 ? "sigmoid of the logit" : "softmax class 1")}); logits [N, {architecture.Classes}]; features [N, {architecture.FeatureChannels}, h, w]"),
-        };
-        return new OnnxModelInfo { DocString = options.Description, Metadata = m };
+        });
     }
 
     internal static OnnxGraphBuilder Build(ClassifierWeights weights, ResNetExportOptions options)

@@ -4,37 +4,13 @@ using HippoNode.Segmentation.Model;
 namespace HippoNode.Onnx;
 
 /// <summary>What to write besides the weights: tensor names, size handling, identity and training information.</summary>
-public sealed class UNetExportOptions
+public sealed class UNetExportOptions() : OnnxExportOptions("hippocampus-unet3d", "3D U-Net segmentation of the hippocampus (0 background, 1 anterior, 2 posterior)")
 {
-    /// <summary>The ONNX operator set (17 by default; 13 is the least the ops used allow).</summary>
-    public int Opset { get; init; } = 17;
-
-    /// <summary>The input tensor's name.</summary>
-    public string InputName { get; init; } = "image";
-
     /// <summary>The output tensor's name (softmax probabilities).</summary>
     public string OutputName { get; init; } = "probabilities";
 
     /// <summary>Pad to the size multiple and crop back inside the graph (any input size works); otherwise the caller must feed multiples.</summary>
     public bool PadInGraph { get; init; } = true;
-
-    /// <summary>The model's name (metadata "name").</summary>
-    public string Name { get; init; } = "hippocampus-unet3d";
-
-    /// <summary>The model's version text (metadata "version").</summary>
-    public string Version { get; init; } = "0.0.0";
-
-    /// <summary>An integer model version (ModelProto.model_version).</summary>
-    public long ModelVersion { get; init; }
-
-    /// <summary>A human description (ModelProto.doc_string).</summary>
-    public string Description { get; init; } = "3D U-Net segmentation of the hippocampus (0 background, 1 anterior, 2 posterior)";
-
-    /// <summary>Training information as JSON text (metadata "training"): data, split, fold, epochs, loss, ...</summary>
-    public string Training { get; init; } = "{}";
-
-    /// <summary>More metadata properties; the exporter's own keys win on a clash.</summary>
-    public IReadOnlyDictionary<string, string> ExtraMetadata { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>Turns a <see cref="UNetWeights"/> into an ONNX model: weights as initializers named like the PyTorch state_dict.</summary>
@@ -67,19 +43,14 @@ public static class UNetOnnxExporter
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentNullException.ThrowIfNull(options);
-        var m = new Dictionary<string, string>(options.ExtraMetadata, StringComparer.Ordinal)
+        return options.ModelInfo(architecture.ToJson(), new Dictionary<string, string>
         {
-            ["name"] = options.Name,
-            ["version"] = options.Version,
-            ["training"] = options.Training,
-            ["architecture"] = architecture.ToJson(),
             ["layout"] = "NCDHW; D = NIfTI z, H = y, W = x (voxel array as stored)",
             ["size_handling"] = options.PadInGraph
                 ? string.Create(CultureInfo.InvariantCulture, $"in graph: zero-pad each spatial axis to a multiple of {architecture.SizeMultiple} (floor(p/2) before, rest after), crop logits back before softmax")
                 : string.Create(CultureInfo.InvariantCulture, $"none: spatial sizes must be multiples of {architecture.SizeMultiple}"),
             ["output"] = "softmax probabilities over axis 1",
-        };
-        return new OnnxModelInfo { ModelVersion = options.ModelVersion, DocString = options.Description, Metadata = m };
+        });
     }
 
     internal static OnnxGraphBuilder Build(UNetWeights weights, UNetExportOptions options)

@@ -1,34 +1,14 @@
 namespace HippoNode.Onnx;
 
 /// <summary>What to write besides the weights: tensor names, identity and training information.</summary>
-public sealed class VoxelClassifierExportOptions
+public sealed class VoxelClassifierExportOptions() : OnnxExportOptions("hippocampus-voxel-mlp",
+    "per-voxel MLP on fixed multi-scale features (CPU baseline), 0 background, 1 anterior, 2 posterior")
 {
-    /// <summary>The ONNX operator set.</summary>
-    public int Opset { get; init; } = 17;
-
-    /// <summary>The input tensor's name.</summary>
-    public string InputName { get; init; } = "image";
-
     /// <summary>The output tensor's name (softmax probabilities).</summary>
     public string OutputName { get; init; } = "probabilities";
 
-    /// <summary>The model's name (metadata "name").</summary>
-    public string Name { get; init; } = "hippocampus-voxel-mlp";
-
-    /// <summary>The model's version text (metadata "version").</summary>
-    public string Version { get; init; } = "0.0.0";
-
-    /// <summary>A human description (ModelProto.doc_string).</summary>
-    public string Description { get; init; } = "per-voxel MLP on fixed multi-scale features (CPU baseline), 0 background, 1 anterior, 2 posterior";
-
-    /// <summary>Training information as JSON text (metadata "training").</summary>
-    public string Training { get; init; } = "{}";
-
     /// <summary>Also expose the raw (unstandardised) feature channels as a second output <c>features</c> [batch, F, depth, height, width], for checking the C# feature code against the graph; off for deployed models.</summary>
     public bool ExposeFeatures { get; init; }
-
-    /// <summary>More metadata properties; the exporter's own keys win on a clash.</summary>
-    public IReadOnlyDictionary<string, string> ExtraMetadata { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>Turns a <see cref="VoxelClassifierWeights"/> into an ONNX model that takes any input size.</summary>
@@ -62,17 +42,12 @@ public static class VoxelClassifierOnnxExporter
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(options);
-        var m = new Dictionary<string, string>(options.ExtraMetadata, StringComparer.Ordinal)
+        return options.ModelInfo(weights.ArchitectureJson(), new Dictionary<string, string>
         {
-            ["name"] = options.Name,
-            ["version"] = options.Version,
-            ["training"] = options.Training,
-            ["architecture"] = weights.ArchitectureJson(),
             ["layout"] = "NCDHW; D = NIfTI z, H = y, W = x (voxel array as stored)",
             ["size_handling"] = "any size: no pooling, no padding to a multiple; filters and shifts read zeros outside the volume",
             ["output"] = "softmax probabilities over axis 1",
-        };
-        return new OnnxModelInfo { DocString = options.Description, Metadata = m };
+        });
     }
 
     internal static OnnxGraphBuilder Build(VoxelClassifierWeights weights, VoxelClassifierExportOptions options)

@@ -152,7 +152,7 @@ public sealed class DatabaseTests : IDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
         await using var db = await NodeDatabase.OpenAsync(path);
-        Assert.Equal(2L, await db.QueryScalarAsync("PRAGMA user_version"));
+        Assert.Equal((long)NodeDatabase.SchemaVersion, await db.QueryScalarAsync("PRAGMA user_version"));
         var old = Assert.Single(await db.ListJobsAsync());
         Assert.Equal(("1.2.3", JobState.Done), (old.StudyInstanceUid, old.State));
         Assert.Empty(old.Modules);

@@ -112,7 +112,7 @@ public sealed class DeadLetterDatabaseTests : IDisposable
         SqliteConnection.ClearAllPools();
 
         await using var db = await OpenAsync();
-        Assert.Equal(2L, await db.QueryScalarAsync("PRAGMA user_version"));
+        Assert.Equal((long)NodeDatabase.SchemaVersion, await db.QueryScalarAsync("PRAGMA user_version"));
         var job = (await db.GetJobAsync(42))!;
         Assert.Equal((JobState.Sending, 1, "receive"), (job.State, job.Outputs.Count, job.Stages.Single().Stage));
         Assert.Equal(4, job.Outputs[0].Attempts);

@@ -38,7 +38,7 @@ public sealed class ModuleFlowTests : IDisposable
         var folder = _dir.Sub(name);
         RadiographFactory.Write(new RadiographSpec
         {
-            Image = Demo.ChestStudy.Phantom(256, 288), Encoding = RadiographEncoding.DxVoiLutSequence, Monochrome1 = true, ViewPosition = view,
+            Image = RadiographFactory.ChestPhantom(256, 288), Encoding = RadiographEncoding.DxVoiLutSequence, Monochrome1 = true, ViewPosition = view,
             StudyInstanceUid = studyUid, SeriesDescription = "Chest " + view,
         }, Path.Combine(folder, "cxr.dcm"));
         return folder;

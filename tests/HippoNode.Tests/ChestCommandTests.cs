@@ -27,7 +27,7 @@ public sealed class ChestCommandTests(ITestOutputHelper output) : IDisposable
         return folder;
     }
 
-    private static GrayscaleImage Image(int i) => ChestStudy.Phantom(120 + 7 * i, 140 + 5 * i);
+    private static GrayscaleImage Image(int i) => RadiographFactory.ChestPhantom(120 + 7 * i, 140 + 5 * i);
 
     private static void SaveEncoded(GrayscaleImage image, string path, SKEncodedImageFormat format)
     {

@@ -6,6 +6,7 @@ using HippoNode.Classification;
 using HippoNode.Dicom;
 using HippoNode.Dicom.IO;
 using HippoNode.Reporting;
+using HippoNode.Segmentation.Evaluation;
 using HippoNode.Segmentation.Inference;
 
 namespace HippoNode.Analysis.ChestXray;
@@ -46,20 +47,7 @@ public sealed class ChestEvaluationCommandLine
     /// <exception cref="ArgumentException">A missing, unknown or malformed option; the message says which.</exception>
     public static ChestEvaluationCommandLine Parse(IReadOnlyList<string> args)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        var known = new[] { "--model", "--images", "--json", "--labels", "--threshold", "--provider", "--threads" };
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Count; i++)
-        {
-            var a = args[i];
-            if (!known.Contains(a)) throw new ArgumentException($"unknown argument '{a}'");
-            if (i + 1 >= args.Count) throw new ArgumentException($"{a} needs a value");
-            if (!values.TryAdd(a, args[++i])) throw new ArgumentException($"{a} given twice");
-        }
-        foreach (var required in (string[])["--model", "--images", "--json"])
-        {
-            if (!values.ContainsKey(required)) throw new ArgumentException($"{required} is required");
-        }
+        var values = VerbOptions.Parse(args, ["--model", "--images", "--json", "--labels", "--threshold", "--provider", "--threads"], ["--model", "--images", "--json"]);
         double? threshold = null;
         if (values.TryGetValue("--threshold", out var t))
         {
@@ -70,8 +58,7 @@ public sealed class ChestEvaluationCommandLine
         var inference = new InferenceOptions
         {
             ExecutionProvider = values.GetValueOrDefault("--provider", "cpu").ToLowerInvariant(),
-            IntraOpThreads = values.TryGetValue("--threads", out var th) && int.TryParse(th, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
-                : values.ContainsKey("--threads") ? throw new ArgumentException($"--threads '{th}' is not an integer") : 0,
+            IntraOpThreads = values.TryGetValue("--threads", out var th) ? VerbOptions.Int(th, "--threads") : 0,
         };
         inference.Validate();
         return new ChestEvaluationCommandLine

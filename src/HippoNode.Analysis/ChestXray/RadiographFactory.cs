@@ -223,5 +223,26 @@ public static class RadiographFactory
             .AddOrUpdate(DicomTags.LUTData, DicomVR.OW, data);
     }
 
+    /// <summary>
+    /// A synthetic chest for demos and tests when no real radiograph is at hand: a bright body with two dark lung fields, a
+    /// spine and a faint texture, different in every row and column; <paramref name="shift"/> moves the lungs sideways
+    /// (a second, different image).
+    /// </summary>
+    public static GrayscaleImage ChestPhantom(int width, int height, double shift = 0)
+    {
+        var p = new float[width * height];
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+            {
+                double u = (x + 0.5) / width - 0.5, v = (y + 0.5) / height - 0.5;
+                var value = u * u / 0.2 + v * v / 0.23 < 1 ? 0.75 : 0.08;
+                double Lung(double cx) => Math.Pow((u - cx) / 0.16, 2) + Math.Pow((v + 0.02) / 0.3, 2);
+                if (Lung(-0.19 + shift) < 1 || Lung(0.19 + shift) < 1) value = 0.22 + 0.1 * Math.Sin(12 * v);
+                if (Math.Abs(u) < 0.035) value = 0.9;
+                p[y * width + x] = (float)Math.Clamp(value + 0.05 * u + 0.03 * v, 0, 1);
+            }
+        return new GrayscaleImage(width, height, p);
+    }
+
     private static string FormatSpacing(double mm) => mm.ToString("0.######", CultureInfo.InvariantCulture);
 }

@@ -17,7 +17,7 @@ public static class ChestStudy
     /// <summary>Writes the study into <paramref name="folder"/>; returns its Study Instance UID and where the image came from.</summary>
     public static (string StudyInstanceUid, string Source) Write(string folder, string? sharedData = null)
     {
-        var (image, source) = SharedImage(sharedData) is { } shared ? shared : (Phantom(512, 560), "synthetic chest phantom");
+        var (image, source) = SharedImage(sharedData) is { } shared ? shared : (RadiographFactory.ChestPhantom(512, 560), "synthetic chest phantom");
         var study = DicomUid.Generate();
         RadiographFactory.Write(new RadiographSpec
         {
@@ -45,22 +45,5 @@ public static class ChestStudy
         if (file is null) return null;
         var img = GrayscaleImage.Load(file);
         return (new GrayscaleImage(1024, 1024, ImagePreprocessing.Resample(img.Pixels, img.Width, img.Height, 1024, 1024)), $"{file} (shared training set, as DX)");
-    }
-
-    /// <summary>A chest-like phantom: a bright body with two dark lung fields and a spine.</summary>
-    public static GrayscaleImage Phantom(int width, int height)
-    {
-        var p = new float[width * height];
-        for (var y = 0; y < height; y++)
-            for (var x = 0; x < width; x++)
-            {
-                double u = (x + 0.5) / width - 0.5, v = (y + 0.5) / height - 0.5;
-                var value = u * u / 0.2 + v * v / 0.23 < 1 ? 0.75 : 0.08;
-                double Lung(double cx) => Math.Pow((u - cx) / 0.16, 2) + Math.Pow((v + 0.02) / 0.3, 2);
-                if (Lung(-0.19) < 1 || Lung(0.19) < 1) value = 0.22 + 0.1 * Math.Sin(12 * v);
-                if (Math.Abs(u) < 0.035) value = 0.9;
-                p[y * width + x] = (float)Math.Clamp(value + 0.05 * u + 0.03 * v, 0, 1);
-            }
-        return new GrayscaleImage(width, height, p);
     }
 }

@@ -37,25 +37,13 @@ public sealed class EvaluationCommandLine
     /// <exception cref="ArgumentException">A missing, unknown or malformed option; the message says which.</exception>
     public static EvaluationCommandLine Parse(IReadOnlyList<string> args)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        var known = new[] { "--images", "--labels", "--model", "--json", "--cases", "--save-labels", "--provider", "--device", "--threads", "--tta" };
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Count; i++)
-        {
-            var a = args[i];
-            if (!known.Contains(a)) throw new ArgumentException($"unknown argument '{a}'");
-            if (i + 1 >= args.Count) throw new ArgumentException($"{a} needs a value");
-            if (!values.TryAdd(a, args[++i])) throw new ArgumentException($"{a} given twice");
-        }
-        foreach (var required in (string[])["--images", "--labels", "--model", "--json"])
-        {
-            if (!values.ContainsKey(required)) throw new ArgumentException($"{required} is required");
-        }
+        var values = VerbOptions.Parse(args, ["--images", "--labels", "--model", "--json", "--cases", "--save-labels", "--provider", "--device", "--threads", "--tta"],
+            ["--images", "--labels", "--model", "--json"]);
         var inference = new InferenceOptions
         {
             ExecutionProvider = values.GetValueOrDefault("--provider", "cpu").ToLowerInvariant(),
-            DeviceId = values.TryGetValue("--device", out var d) ? Int(d, "--device") : 0,
-            IntraOpThreads = values.TryGetValue("--threads", out var t) ? Int(t, "--threads") : 0,
+            DeviceId = values.TryGetValue("--device", out var d) ? VerbOptions.Int(d, "--device") : 0,
+            IntraOpThreads = values.TryGetValue("--threads", out var t) ? VerbOptions.Int(t, "--threads") : 0,
             MirrorX = values.GetValueOrDefault("--tta", "none") switch
             {
                 "none" => false,
@@ -134,7 +122,4 @@ public sealed class EvaluationCommandLine
             return report.Failures.Count == 0 && results.Count > 0 ? 0 : 1;
         }
     }
-
-    private static int Int(string s, string name) =>
-        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"{name} '{s}' is not an integer");
 }
