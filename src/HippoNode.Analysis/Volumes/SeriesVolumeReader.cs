@@ -243,6 +243,8 @@ internal static class SeriesVolumeReader
             var v = (raw >> shift) & mask;
             long value = signed && (v & signBit) != 0 ? (long)v - (long)(mask + 1) : (long)v;
             result[i] = (float)(value * slope + intercept);
+            if (!float.IsFinite(result[i]))
+                throw Fault(label, string.Create(CultureInfo.InvariantCulture, $"{Name(instance)} has Rescale Slope {slope} / Intercept {intercept}, which take stored value {value} outside the range of 32-bit floats"));
         }
         return result;
     }
