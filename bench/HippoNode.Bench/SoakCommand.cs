@@ -43,7 +43,7 @@ public static class SoakCommand
         var concurrency = 20;
         var kills = 0;
         var scuShare = 0.5;
-        var stable = 1;
+        var stable = 3;
         var stallSeconds = 600;
         var seed = 1306;
         string? outDir = null;
@@ -412,7 +412,8 @@ public static class SoakCommand
 
             // Analysed exactly once: one job per study, done, with three outputs all sent.
             int jobsOk = 0, noJob = 0, multiJobs = 0, notDone = 0, reRuns = 0;
-            List<double> stageMs = [], queueMs = [];
+            var stageMs = new SortedDictionary<string, List<double>>(StringComparer.Ordinal);
+            List<double> queueMs = [];
             var failures = new List<string>();
             foreach (var s in _studies.Where(s => s.Uid.Length > 0))
             {
@@ -422,7 +423,12 @@ public static class SoakCommand
                 if (jobs.Count > 1) { multiJobs++; failures.Add($"study {s.Index}: {jobs.Count} jobs"); continue; }
                 var job = jobs[0];
                 if (job.GetProperty("attempts").GetInt32() > 1) reRuns++;
-                stageMs.Add(job.GetProperty("totalMilliseconds").GetDouble());
+                foreach (var st in job.GetProperty("stages").EnumerateArray())
+                {
+                    var name = st.GetProperty("stage").GetString()!;
+                    if (!stageMs.TryGetValue(name, out var list)) stageMs[name] = list = [];
+                    list.Add(st.GetProperty("milliseconds").GetDouble());
+                }
                 if (job.TryGetProperty("startedAt", out var started) && started.ValueKind == JsonValueKind.String)
                     queueMs.Add((started.GetDateTimeOffset() - job.GetProperty("createdAt").GetDateTimeOffset()).TotalMilliseconds);
                 var state = job.GetProperty("state").GetString();
@@ -474,13 +480,18 @@ public static class SoakCommand
             figures["loadSeconds"] = Math.Round(loadSeconds);
             lines.Add($"INFO throughput {figures["throughputStudiesPerMin"]} studies/min ({figures["instancesReceivedPerSec"]} instances/s received and analysed end to end) over {loadSeconds:F0} s; latency last instance stored -> third result in the PACS (includes the node's {stable} s quiet time and queueing behind other studies): p50 {Pct(lat, 0.5):F0} ms, p95 {Pct(lat, 0.95):F0} ms, max {(lat.Count > 0 ? lat[^1] : 0):F0} ms");
 
-            stageMs.Sort();
             queueMs.Sort();
-            figures["nodeJobP50Ms"] = Math.Round(Pct(stageMs, 0.5));
-            figures["nodeJobP95Ms"] = Math.Round(Pct(stageMs, 0.95));
+            var stageText = new List<string>();
+            foreach (var (name, list) in stageMs)
+            {
+                list.Sort();
+                figures[$"stage_{name}_p50Ms"] = Math.Round(Pct(list, 0.5), 1);
+                figures[$"stage_{name}_p95Ms"] = Math.Round(Pct(list, 0.95), 1);
+                stageText.Add($"{name} {Pct(list, 0.5):F0}/{Pct(list, 0.95):F0}");
+            }
             figures["jobQueueWaitP50Ms"] = Math.Round(Pct(queueMs, 0.5));
             figures["jobQueueWaitP95Ms"] = Math.Round(Pct(queueMs, 0.95));
-            lines.Add($"INFO the node's own work per study (its job stages: scan, select, volume, inference, outputs, send): p50 {Pct(stageMs, 0.5):F0} ms, p95 {Pct(stageMs, 0.95):F0} ms; a job's wait in the queue behind the others: p50 {Pct(queueMs, 0.5) / 1000:F0} s, p95 {Pct(queueMs, 0.95) / 1000:F0} s");
+            lines.Add($"INFO the node's stages per study, p50/p95 ms: {string.Join(", ", stageText)}; a job's wait in the queue behind the others (created -> started): p50 {Pct(queueMs, 0.5) / 1000:F0} s, p95 {Pct(queueMs, 0.95) / 1000:F0} s");
 
             // RSS growth after warm-up (one process only: not meaningful across kills).
             var rows = _samples.Skip(1).Select(r => r.Split(',')).Select(c => (Delivered: int.Parse(c[2], CultureInfo.InvariantCulture), Rss: double.Parse(c[4], CultureInfo.InvariantCulture), Fds: int.Parse(c[5], CultureInfo.InvariantCulture))).Where(r => r.Rss > 0).ToList();
@@ -504,7 +515,15 @@ public static class SoakCommand
             figures["fdsIdleAfterWarmup"] = baseline.Fds;
             figures["fdsIdleAtEnd"] = end.Fds;
             figures["fdsPeak"] = rows.Count > 0 ? rows.Max(r => r.Fds) : 0;
-            Criterion(end.Fds <= baseline.Fds + 16, $"no leaked file handles: {end.Fds} open descriptors idle at the end vs {baseline.Fds} idle after warm-up (peak {figures["fdsPeak"]} under load; allowance 16)");
+            // A leak grows with the work: compare the end with the middle of the run (half the studies delivered), and
+            // bound the one-off growth after warm-up (SQLite's connection pool, thread-pool and socket-engine threads).
+            var mid = rows.Where(r => r.Delivered > n * 0.45 && r.Delivered <= n * 0.55).Select(r => (double)r.Fds).Order().ToList();
+            figures["fdsAtHalfway"] = mid.Count > 0 ? Pct(mid, 0.5) : double.NaN;
+            if (kills == 0 && mid.Count > 0)
+                Criterion(end.Fds <= Pct(mid, 0.5) + 16 && end.Fds <= baseline.Fds + 64,
+                    $"no leaked file handles: {end.Fds} open descriptors idle at the end vs {Pct(mid, 0.5):F0} with half the {n} studies delivered (allowance 16) and {baseline.Fds} idle after warm-up (allowance 64 for pools); peak {figures["fdsPeak"]} under load");
+            else
+                Criterion(end.Fds <= baseline.Fds + 64, $"no leaked file handles: {end.Fds} open descriptors idle at the end vs {baseline.Fds} idle after warm-up{(kills > 0 ? " (another process: the node was restarted)" : "")} (allowance 64 for pools); peak {figures["fdsPeak"]} under load");
             var tmpLeft = Directory.Exists(Path.Combine(_storage, "incoming")) ? Directory.GetFiles(Path.Combine(_storage, "incoming"), "*", SearchOption.AllDirectories).Length : 0;
             var tmpEntries = Directory.GetFileSystemEntries(_nodeTmp, "*", SearchOption.AllDirectories);
             var nodeTmp = tmpEntries.Count(e => !IsRuntimeIpc(e));

@@ -58,6 +58,7 @@ public sealed class FuzzReport
     public bool MemoryBoundExceeded { get; set; }
     public long RetainedHeapFirstBatchBytes { get; set; }
     public long RetainedHeapLastBatchBytes { get; set; }
+    public List<long> RetainedHeapEvery10Batches { get; set; } = [];
     public double ElapsedSeconds { get; set; }
     public int Resumes { get; set; }
     public bool Completed { get; set; }
@@ -217,6 +218,7 @@ public static class FuzzCampaign
             var retained = GC.GetTotalMemory(forceFullCollection: true);
             if (report.RetainedHeapFirstBatchBytes == 0) report.RetainedHeapFirstBatchBytes = retained;
             report.RetainedHeapLastBatchBytes = retained;
+            if ((start / options.BatchSize) % 10 == 0) report.RetainedHeapEvery10Batches.Add(retained);
             report.NextIndex = start + count;
             var elapsed = clock.Elapsed.TotalSeconds;
             Save(report, options, elapsedBefore + elapsed);
