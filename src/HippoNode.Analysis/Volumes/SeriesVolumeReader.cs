@@ -251,7 +251,15 @@ internal static class SeriesVolumeReader
 
     private static double[] Required(string label, ScannedInstance inst, DicomTag tag, int count)
     {
-        var v = inst.Header.GetValues<double>(tag);
+        double[] v;
+        try
+        {
+            v = inst.Header.GetValues<double>(tag);
+        }
+        catch (DicomException)
+        {
+            v = []; // sent with a VR that holds no numbers: no valid value, refused below like a missing one
+        }
         if (v.Length < count || v.Take(count).Any(x => !double.IsFinite(x)))
             throw Fault(label, $"{Name(inst)} has no valid {DicomDictionary.KeywordOf(tag)} ({count} numbers needed, found {v.Length})");
         return v.Length == count ? v : v[..count];

@@ -175,7 +175,17 @@ public sealed class DicomDataset : IEnumerable<DicomItem>
     public bool TryGetValue<T>(DicomTag tag, out T value, int index = 0) where T : struct, INumber<T>
     {
         value = default;
-        var all = GetValues<T>(tag);
+        T[] all;
+        try
+        {
+            all = GetValues<T>(tag);
+        }
+        catch (DicomException)
+        {
+            // A VR that holds no numbers (a sender that put Samples per Pixel in an LO): "not convertible", as this
+            // method promises; readers of untrusted data rely on it never throwing.
+            return false;
+        }
         if (index < 0 || index >= all.Length) return false;
         value = all[index];
         return true;
@@ -208,10 +218,6 @@ public sealed class DicomDataset : IEnumerable<DicomItem>
             }
             return result;
         }
-        // A VR that holds no numbers (text, sequences, tags) is "unparsable" as the contract says: empty, not an
-        // exception (a sender that puts Samples per Pixel in an LO must not crash a caller that asked TryGetValue).
-        if (e.VR is not (DicomVR.US or DicomVR.OW or DicomVR.SS or DicomVR.UL or DicomVR.OL or DicomVR.SL or DicomVR.FL or DicomVR.OF
-            or DicomVR.FD or DicomVR.OD or DicomVR.SV or DicomVR.UV or DicomVR.OV or DicomVR.OB or DicomVR.UN)) return [];
         var span = e.Buffer.GetMemory().Span;
         var size = e.VR.ValueSize();
         if (e.VR is DicomVR.OB or DicomVR.UN) size = 1;
