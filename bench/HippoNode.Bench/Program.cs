@@ -23,6 +23,12 @@ switch (verb)
     case "pipeline":
         return await PipelineBenchmark.RunAsync(rest);
 
+    case "fuzz":
+        return await FuzzCommand.RunAsync(rest);
+
+    case "soak":
+        return await SoakCommand.RunAsync(rest);
+
     default:
         Console.Error.WriteLine("""
             usage: HippoNode.Bench <verb> [options]
@@ -39,6 +45,17 @@ switch (verb)
                     Orthanc (our config + Lua) and `hipponode serve` on loopback: last instance stored in Orthanc ->
                     our SR stored in Orthanc, minus the stable waits, median and p95 over N studies (default 20);
                     the node's stage timings
+              fuzz [--inputs N] [--target part10,dimse,pdu,volume] [--seed S] [--out DIR] [--fresh]
+                    seeded mutation fuzzing, N inputs per target (default 100,000), one target after another; a
+                    progress line per 1,000 inputs; resumable (checkpoint per target in DIR, default fuzz-out/);
+                    writes DIR/fuzz-report.json and .txt (inputs, crashes, hangs, peak memory, elapsed)
+              fuzz capture
+                    re-captures the network seed corpus (storescu, echoscu, our SCU -> our SCP)
+              soak [--studies N] [--concurrency C] [--kills K] [--scu-share F] [--out DIR]
+                    `hipponode serve` fed N synthetic studies over C concurrent associations (storescu and our SCU),
+                    results to a loopback storescp; throughput, p50/p95 latency, RSS, fds, temp files over time
+                    (CSV); checks every study analysed once and every result delivered once; --kills K: kill -9
+                    the node K times during the soak and restart it on the same storage
             """);
         return verb is "" or "-h" or "--help" ? 0 : 2;
 }

@@ -195,13 +195,27 @@ internal static class SeriesVolumeReader
         var intercept = ds.TryGetValue<double>(DicomTags.RescaleIntercept, out var ic) ? ic : 0.0;
         if (!double.IsFinite(slope) || slope == 0 || !double.IsFinite(intercept))
             throw Fault(label, $"{Name(instance)} has Rescale Slope {slope} / Intercept {intercept}; the slope must be finite and non-zero");
-        for (var i = 0; i < values.Length; i++) values[i] = (float)(values[i] * slope + intercept);
+        for (var i = 0; i < values.Length; i++)
+        {
+            var stored = values[i];
+            values[i] = (float)(stored * slope + intercept);
+            if (!float.IsFinite(values[i]))
+                throw Fault(label, string.Create(CultureInfo.InvariantCulture, $"{Name(instance)} has Rescale Slope {slope} / Intercept {intercept}, which take stored value {stored} outside the range of 32-bit floats"));
+        }
         return values;
     }
 
     private static double[] Required(string label, ScannedInstance inst, DicomTag tag, int count)
     {
-        var v = inst.Header.GetValues<double>(tag);
+        double[] v;
+        try
+        {
+            v = inst.Header.GetValues<double>(tag);
+        }
+        catch (DicomException)
+        {
+            v = []; // sent with a VR that holds no numbers: no valid value, refused below like a missing one
+        }
         if (v.Length < count || v.Take(count).Any(x => !double.IsFinite(x)))
             throw Fault(label, $"{Name(inst)} has no valid {DicomDictionary.KeywordOf(tag)} ({count} numbers needed, found {v.Length})");
         return v.Length == count ? v : v[..count];

@@ -148,7 +148,9 @@ public sealed class DimseCommand
     {
         var ds = new DicomDataset();
         ds.AddOrUpdate(DicomTags.CommandGroupLength, DicomVR.UL, 0u);
-        if (request.AffectedSopClassUid is { Length: > 0 } cls) ds.AddOrUpdate(DicomTags.AffectedSOPClassUID, DicomVR.UI, cls);
+        // A request's UIDs are peer bytes: echoed only when they can be written as UI (the default repertoire);
+        // otherwise left out (PS3.7 makes them conditional), never an exception that kills the association.
+        if (Echoable(request.AffectedSopClassUid) is { } cls) ds.AddOrUpdate(DicomTags.AffectedSOPClassUID, DicomVR.UI, cls);
         var field = request.HasCommandField ? (ushort)((ushort)request.CommandField | 0x8000) : (ushort)0x8000;
         ds.AddOrUpdate(DicomTags.CommandField, DicomVR.US, field);
         ds.AddOrUpdate(DicomTags.MessageIDBeingRespondedTo, DicomVR.US, request.MessageId);
@@ -160,9 +162,11 @@ public sealed class DimseCommand
             var clean = new string(errorComment.Select(c => c is >= ' ' and <= '~' and not '\\' ? c : ' ').Take(64).ToArray());
             ds.AddOrUpdate(DicomTags.ErrorComment, DicomVR.LO, clean);
         }
-        if (request.AffectedSopInstanceUid is { Length: > 0 } inst) ds.AddOrUpdate(DicomTags.AffectedSOPInstanceUID, DicomVR.UI, inst);
+        if (Echoable(request.AffectedSopInstanceUid) is { } inst) ds.AddOrUpdate(DicomTags.AffectedSOPInstanceUID, DicomVR.UI, inst);
         return new DimseCommand(ds);
     }
+
+    private static string? Echoable(string? uid) => uid is { Length: > 0 } && uid.All(c => c <= 0x7F) ? uid : null;
 
     private static DicomDataset Base(string sopClassUid, DimseCommandField field)
     {

@@ -79,6 +79,7 @@ public static class PduReader
             }
         }
         if (appContext is null) throw new DicomPduException("A-ASSOCIATE-RQ has no application context item", AbortReason.InvalidPduParameterValue);
+        CheckDistinctIds(contexts.Select(c => c.Id), "A-ASSOCIATE-RQ");
         return new AAssociateRq(called, calling, contexts, userInfo ?? new UserInformation(0, null, null))
         {
             ProtocolVersion = version,
@@ -104,11 +105,22 @@ public static class PduReader
             }
         }
         if (appContext is null) throw new DicomPduException("A-ASSOCIATE-AC has no application context item", AbortReason.InvalidPduParameterValue);
+        CheckDistinctIds(contexts.Select(c => c.Id), "A-ASSOCIATE-AC");
         return new AAssociateAc(called, calling, contexts, userInfo ?? new UserInformation(0, null, null))
         {
             ProtocolVersion = version,
             ApplicationContextName = appContext,
         };
+    }
+
+    /// <summary>PS3.8 §9.3.2.2: each presentation context ID is unique within the association request (and its answer).</summary>
+    private static void CheckDistinctIds(IEnumerable<byte> ids, string where)
+    {
+        var seen = new HashSet<byte>();
+        foreach (var id in ids)
+        {
+            if (!seen.Add(id)) throw new DicomPduException($"{where} holds presentation context {id} twice", AbortReason.InvalidPduParameterValue);
+        }
     }
 
     private static (ushort Version, string Called, string Calling) ReadAssociateFixed(ReadOnlySpan<byte> body)

@@ -66,6 +66,12 @@ internal sealed class ScpAssociation
             worker = Task.Run(() => WorkerAsync(lifetime.Token), CancellationToken.None);
             await ServeAsync(lifetime.Token).ConfigureAwait(false);
         }
+        catch (DicomAssociationAbortedException)
+        {
+            // The peer reset or closed the connection while we were answering it: its doing, logged as a close,
+            // not as an unexpected error of ours.
+            Log.PeerClosed(_logger, _conn.State);
+        }
         catch (OperationCanceledException) when (serverToken.IsCancellationRequested)
         {
             // The server stops: an A-ABORT tells the peer why the connection goes (Evt15, AA-1); the wait for its

@@ -175,7 +175,17 @@ public sealed class DicomDataset : IEnumerable<DicomItem>
     public bool TryGetValue<T>(DicomTag tag, out T value, int index = 0) where T : struct, INumber<T>
     {
         value = default;
-        var all = GetValues<T>(tag);
+        T[] all;
+        try
+        {
+            all = GetValues<T>(tag);
+        }
+        catch (DicomException)
+        {
+            // A VR that holds no numbers (a sender that put Samples per Pixel in an LO): "not convertible", as this
+            // method promises; readers of untrusted data rely on it never throwing.
+            return false;
+        }
         if (index < 0 || index >= all.Length) return false;
         value = all[index];
         return true;

@@ -272,7 +272,11 @@ public sealed class NodeDatabase : IAsyncDisposable
         return set;
     }
 
-    /// <summary>Queues a job for every pending study whose last new instance arrived at or before <paramref name="cutoff"/>; returns the job IDs.</summary>
+    /// <summary>
+    /// Queues a job for every pending study whose last new instance arrived at or before <paramref name="cutoff"/>;
+    /// returns the new job IDs. A study whose job is still queued (not started) gets no second job: the waiting one
+    /// takes the late instances.
+    /// </summary>
     public Task<IReadOnlyList<long>> QueueStableStudiesAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
         WriteAsync<IReadOnlyList<long>>(async (c, tx) =>
         {
@@ -288,6 +292,14 @@ public sealed class NodeDatabase : IAsyncDisposable
             var ids = new List<long>();
             foreach (var s in studies)
             {
+                // Instances that arrive while the study's job still waits in the queue belong to that job: it reads the
+                // study folder when it starts, so a second job would analyse the same study twice (found by the soak).
+                if (await ScalarAsync(c, tx, "SELECT id FROM jobs WHERE study_uid=$s AND state='queued' ORDER BY id DESC LIMIT 1", cancellationToken, ("$s", s.Uid)).ConfigureAwait(false) is { } waiting)
+                {
+                    await ExecAsync(c, tx, "UPDATE jobs SET instances=$n WHERE id=$j", cancellationToken, ("$n", s.Instances), ("$j", waiting)).ConfigureAwait(false);
+                    await ExecAsync(c, tx, "UPDATE studies SET pending=0, batch_started_ms=NULL WHERE study_uid=$s", cancellationToken, ("$s", s.Uid)).ConfigureAwait(false);
+                    continue;
+                }
                 var id = (long)(await ScalarAsync(c, tx, "INSERT INTO jobs(study_uid, state, instances, created_ms) VALUES($s, 'queued', $n, $now) RETURNING id",
                     cancellationToken, ("$s", s.Uid), ("$n", s.Instances), ("$now", now)).ConfigureAwait(false))!;
                 await AddStagesAsync(c, tx, id, [new JobStage("receive", s.Last - s.Batch), new JobStage("stable-wait", now - s.Last)], cancellationToken).ConfigureAwait(false);
