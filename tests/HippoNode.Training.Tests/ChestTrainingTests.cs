@@ -178,6 +178,8 @@ public sealed class ChestTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.Matches(@"chest epoch 3/3  loss [0-9.]+  val auroc [0-9.]+ accuracy", stdout.ToString());
         Assert.Contains("threshold", stdout.ToString(), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(outDir, "split.json")));
+        var testCsv = File.ReadAllLines(Path.Combine(outDir, "test.csv"));
+        Assert.All(testCsv, l => Assert.Matches(@"^(NORMAL/IM-\d{4}-0001\.png,NORMAL|PNEUMONIA/person\d+_bacteria_\d+\.png,PNEUMONIA)$", l));
         Assert.True(File.Exists(Path.Combine(outDir, "training", "chest.csv")));
         Assert.True(File.Exists(Path.Combine(outDir, "training", "validation-reliability.png")));
 
@@ -185,6 +187,7 @@ public sealed class ChestTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.False(model.Manifest.Untrained);
         Assert.Contains("Youden", model.Manifest.ThresholdSource, StringComparison.Ordinal);
         var split = ChestSplit.Load(Path.Combine(outDir, "split.json"));
+        Assert.Equal(split.Test.Count, testCsv.Length);
         var test = split.Test.Select(f => (Positive: f.StartsWith("PNEUMONIA/", StringComparison.Ordinal), P: model.Classify(GrayscaleImage.Load(Path.Combine(data, f))).Probability)).ToList();
         Assert.NotEmpty(test);
         output.WriteLine(string.Join(", ", test.Select(t => $"{(t.Positive ? "P" : "N")} {t.P:F3}")));

@@ -119,7 +119,8 @@ public static class ChestTrainingRun
             MetricsJson = MetricsJson(cases.Count, result.BestEpoch, auroc, threshold, confusion, ece, brier),
         });
         split.Save(Path.Combine(options.OutDir, "split.json"));
-        progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {options.OutDir}: model.onnx, model.json, split.json; {clock.Elapsed.TotalSeconds:F0} s in this process"));
+        split.SaveTestLabels(Path.Combine(options.OutDir, "test.csv"));
+        progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {options.OutDir}: model.onnx, model.json, split.json, test.csv (for hipponode evaluate --labels); {clock.Elapsed.TotalSeconds:F0} s in this process"));
         return manifest;
     }
 

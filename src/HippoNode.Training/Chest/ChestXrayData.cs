@@ -109,6 +109,13 @@ public sealed partial class ChestSplit
         w.WriteEndObject();
     }
 
+    /// <summary>Writes the test images as "path,label" lines (paths relative to the data folder): <c>hipponode evaluate --labels</c>'s input.</summary>
+    public void SaveTestLabels(string path)
+    {
+        var lines = Test.Select(f => f + "," + f[..f.IndexOf('/', StringComparison.Ordinal)]);
+        File.WriteAllText(path, string.Join('\n', lines) + "\n");
+    }
+
     /// <summary>Reads a split written by <see cref="Save"/>.</summary>
     /// <exception cref="InvalidDataException">The file is not such a split.</exception>
     public static ChestSplit Load(string path)
