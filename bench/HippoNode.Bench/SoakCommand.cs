@@ -544,13 +544,14 @@ public static class SoakCommand
             return new Verdict(pass, lines, figures);
         }
 
+        // A figure can be undefined or infinite (a growth against a zero baseline in a short run): written as "NaN" or "Infinity", not a crash.
         private void WriteFiles(Verdict v, StringBuilder log)
         {
             File.WriteAllLines(Path.Combine(outDir, "soak-samples.csv"), _samples);
             File.WriteAllLines(Path.Combine(outDir, "soak-latency.csv"), new[] { "study,sender,send_attempts,stored_utc,delivered_utc,latency_ms" }.Concat(_studies.Select(s =>
                 $"{s.Index},{s.Sender},{s.SendAttempts},{s.Stored:O},{s.Delivered:O},{(s.Stored is { } a && s.Delivered is { } b ? F((b - a).TotalMilliseconds) : "")}")));
             File.WriteAllLines(Path.Combine(outDir, "soak-kills.csv"), new[] { "elapsed_s,phase" }.Concat(_killLog.Select(k => $"{F(k.At)},\"{k.Phase}\"")));
-            File.WriteAllText(Path.Combine(outDir, "soak-report.json"), JsonSerializer.Serialize(new { args = new { studies = n, concurrency, kills, scuShare, stableSeconds = stable }, figures = v.Figures, criteria = v.Lines }, new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(outDir, "soak-report.json"), JsonSerializer.Serialize(new { args = new { studies = n, concurrency, kills, scuShare, stableSeconds = stable }, figures = v.Figures, criteria = v.Lines }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             lock (log) File.WriteAllText(Path.Combine(outDir, "soak-report.txt"), log.ToString());
             Console.WriteLine($"report: {outDir}/soak-report.txt, soak-report.json, soak-samples.csv, soak-latency.csv{(kills > 0 ? ", soak-kills.csv" : "")}");
         }
