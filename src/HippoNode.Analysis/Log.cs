@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(3012, LogLevel.Information, "Study {StudyInstanceUid}: probability {Probability:0.000}, threshold {Threshold:0.000}: {Decision}")]
     public static partial void Classified(ILogger logger, string studyInstanceUid, double probability, double threshold, string decision);
 
+    [LoggerMessage(3024, LogLevel.Warning, "Study {StudyInstanceUid}: probability {Probability:0.000} within the review band {Low:0.000}-{High:0.000}; result flagged for review")]
+    public static partial void Uncertain(ILogger logger, string studyInstanceUid, double probability, double low, double high);
+
     [LoggerMessage(3020, LogLevel.Information, "Study {StudyInstanceUid}: module {Module} {Verdict} (rules '{Rules}')")]
     public static partial void ModuleSelected(ILogger logger, string studyInstanceUid, string module, string verdict, string rules);
 

@@ -50,8 +50,9 @@ public enum ModuleStatus
 /// <param name="OutputFiles">The DICOM objects it wrote.</param>
 /// <param name="Series">Every series of the study with the module's decision.</param>
 /// <param name="Measurements">Its numbers by name (volumes in mm3; probability and threshold).</param>
+/// <param name="QualityFlagged">True when the module's quality signal asks for review (hippocampus: low agreement; chest X-ray: probability in the review band).</param>
 public sealed record ModuleOutcome(string Module, ModuleStatus Status, string? Error, string? Summary, string? ResultJson, IReadOnlyList<string> OutputFiles,
-    IReadOnlyList<SeriesDecision> Series, IReadOnlyDictionary<string, double> Measurements);
+    IReadOnlyList<SeriesDecision> Series, IReadOnlyDictionary<string, double> Measurements, bool QualityFlagged = false);
 
 /// <summary>The selection decision for one series of the study.</summary>
 public sealed record SeriesDecision(string SeriesInstanceUid, string? SeriesDescription, string? Modality, int Instances, bool Chosen, string Reason);
@@ -93,7 +94,7 @@ public sealed class StudyAnalysisResult
     /// <summary>Mean pairwise Dice between ensemble members, or null when not analysed.</summary>
     public double? Agreement { get; init; }
 
-    /// <summary>True when the agreement is below the configured threshold.</summary>
+    /// <summary>True when the result is flagged for review: the agreement is below the configured threshold, or (chest X-ray, and for a routed study any module) the module's quality signal asks for review.</summary>
     public bool QualityFlagged { get; init; }
 
     /// <summary>Stage timings (scan, select, volume, model, inference, outputs).</summary>

@@ -57,6 +57,7 @@ public sealed class StudyAnalyzerRunner : IStudyAnalysisRunner, IDisposable
                     Rules = Rules(settings.RulesFile, ChestXrayOptions.DefaultRules),
                     ModelFolder = ResolveModelFolder(settings.ModelFolder, ClassifierManifest.FileName, ChestXrayOptions.DefaultModelFolder),
                     Threshold = settings.Threshold,
+                    ReviewMargin = settings.ReviewMargin,
                 },
                 loggerFactory?.CreateLogger<ChestXrayAnalyzer>()));
         }

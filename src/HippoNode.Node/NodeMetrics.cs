@@ -63,6 +63,15 @@ public sealed class NodeMetrics
     /// <summary>Analysed studies whose agreement was below the threshold (flagged for review).</summary>
     public Counter QualityFlagged { get; }
 
+    /// <summary>Each classification's probability, by module: the distribution over time shows a change of inputs or of prevalence.</summary>
+    public Histogram ClassificationProbability { get; }
+
+    /// <summary>Positive classifications, by module (the positive rate is this over the probability histogram's count).</summary>
+    public Counter ClassificationPositive { get; }
+
+    /// <summary>Module results whose quality signal asked for review, by module.</summary>
+    public Counter ModuleQualityFlagged { get; }
+
     /// <summary>Creates the metrics; the gauges are read from <paramref name="database"/> and <paramref name="disk"/> at each scrape.</summary>
     public NodeMetrics(NodeDatabase database, DiskStatus disk)
     {
@@ -93,7 +102,15 @@ public sealed class NodeMetrics
             // Fine steps where the flag threshold (0.8) and the validated range (about 0.92-0.97) lie.
             Buckets = [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.925, 0.95, 0.975, 1.0],
         });
-        QualityFlagged = f.CreateCounter("hipponode_results_quality_flagged_total", "Analysed studies flagged for review (agreement below the threshold)");
+        QualityFlagged = f.CreateCounter("hipponode_results_quality_flagged_total", "Analysed studies flagged for review by any module (hippocampus agreement below its threshold, chest X-ray probability in the review band)");
+        ClassificationProbability = f.CreateHistogram("hipponode_classification_probability", "Classifier probability of the positive class per analysed study, by module", new HistogramConfiguration
+        {
+            LabelNames = ["module"],
+            // Fine steps at both ends, where a trained classifier puts most images, and across the review band.
+            Buckets = [0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0],
+        });
+        ClassificationPositive = f.CreateCounter("hipponode_classification_positive_total", "Positive classifications, by module", "module");
+        ModuleQualityFlagged = f.CreateCounter("hipponode_module_quality_flagged_total", "Module results flagged for review by the module's quality signal, by module", "module");
         Registry.AddBeforeCollectCallback(async ct =>
         {
             var counts = await database.CountsAsync(ct).ConfigureAwait(false);
@@ -112,6 +129,18 @@ public sealed class NodeMetrics
     {
         if (agreement is { } a && double.IsFinite(a)) Agreement.Observe(a);
         if (flagged) QualityFlagged.Inc();
+    }
+
+    /// <summary>Observes one module's completed result: its probability and decision when it classifies, and its quality flag.</summary>
+    public void ObserveModule(string module, IReadOnlyDictionary<string, double> measurements, bool flagged)
+    {
+        ArgumentNullException.ThrowIfNull(measurements);
+        if (measurements.TryGetValue("probability", out var p) && double.IsFinite(p))
+        {
+            ClassificationProbability.WithLabels(module).Observe(p);
+            if (measurements.TryGetValue("positive", out var positive) && positive > 0) ClassificationPositive.WithLabels(module).Inc();
+        }
+        if (flagged) ModuleQualityFlagged.WithLabels(module).Inc();
     }
 
     /// <summary>Observes a job's stages.</summary>

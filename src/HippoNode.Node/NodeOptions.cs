@@ -88,6 +88,7 @@ public sealed class NodeOptions
         if (string.IsNullOrWhiteSpace(StorageFolder)) p.Add("HippoNode:StorageFolder is empty");
         if (Analysis.AgreementThreshold is < 0 or > 1) p.Add($"HippoNode:Analysis:AgreementThreshold {Analysis.AgreementThreshold} must be 0-1");
         if (ChestXray.Threshold is { } t && !(t is > 0 and < 1)) p.Add($"HippoNode:ChestXray:Threshold {t} must lie strictly between 0 and 1 (or be null for the model's)");
+        if (ChestXray.ReviewMargin is not (>= 0 and <= 10)) p.Add($"HippoNode:ChestXray:ReviewMargin {ChestXray.ReviewMargin} must be 0-10 (log-odds; 0 turns the review flag off)");
         if (!Analysis.Enabled && !ChestXray.Enabled) p.Add("HippoNode:Analysis:Enabled and HippoNode:ChestXray:Enabled are both false: no module would analyse anything");
         if (!string.IsNullOrEmpty(Http.Url) && Http.LoopbackEndPoint() is null)
             p.Add($"HippoNode:Http:Url '{Http.Url}' must be http:// on a loopback address (127.0.0.1, [::1] or localhost)");
@@ -214,6 +215,9 @@ public sealed class ChestXraySettings
 
     /// <summary>A decision threshold replacing the model's; null uses model.json's (chosen on validation data).</summary>
     public double? Threshold { get; set; }
+
+    /// <summary>Half-width in log-odds of the review band around the threshold: a probability inside it flags the result for review (0: off).</summary>
+    public double ReviewMargin { get; set; } = HippoNode.Classification.ReviewBand.DefaultMargin;
 }
 
 /// <summary>The HTTP endpoint.</summary>

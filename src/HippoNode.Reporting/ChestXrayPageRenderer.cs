@@ -62,6 +62,13 @@ public static class ChestXrayPageRenderer
             page.Text("UNTRAINED MODEL (random weights): the probability and the heat map mean nothing", Width / 2f, y + 18, 18, SKColors.White,
                 align: SKTextAlign.Center, bold: true);
         }
+        else if (findings.Uncertain && findings.ReviewBand is { } band)
+        {
+            page.Rect(Left, y - 6, Width - 2 * Left, 34, new SKColor(140, 90, 0));
+            page.Text(string.Create(CultureInfo.InvariantCulture,
+                $"UNCERTAIN: probability {findings.Probability:0.000} within the review band {band.Low:0.000}-{band.High:0.000}: review the image"),
+                Width / 2f, y + 18, 18, SKColors.White, align: SKTextAlign.Center, bold: true);
+        }
         y = PanelTop - 30;
 
         // The two panels: the radiograph, and the radiograph under the heat map, drawn at the same place and scale.

@@ -45,6 +45,12 @@ public sealed class ClassificationFindings
     /// <summary>True when the model has untrained (random) weights: the page and the SR say the result means nothing.</summary>
     public bool Untrained { get; init; }
 
+    /// <summary>The probabilities around the threshold that are flagged for review (low, high); null when the flag is off.</summary>
+    public (double Low, double High)? ReviewBand { get; init; }
+
+    /// <summary>True when the probability lies strictly inside <see cref="ReviewBand"/>: the page and the SR say to review the result.</summary>
+    public bool Uncertain => ReviewBand is { } b && Probability > b.Low && Probability < b.High;
+
     /// <summary>Pixel spacing in mm (between rows, between columns) and which attribute it came from; null when the image has none.</summary>
     public (double Row, double Column, string Source)? PixelSpacing { get; init; }
 

@@ -59,10 +59,18 @@ public static class ClassificationReportWriter
         group.Add(probability);
         group.Add(sr.Num("CONTAINS", Codes.DecisionThreshold, findings.Threshold, Codes.NoUnits));
         group.Add(sr.Code("CONTAINS", Codes.Pneumonia, findings.Positive ? Codes.Present : Codes.Absent));
+        if (findings.ReviewBand is { } band)
+        {
+            group.Add(sr.Num("CONTAINS", Codes.ReviewBandLow, band.Low, Codes.NoUnits));
+            group.Add(sr.Num("CONTAINS", Codes.ReviewBandHigh, band.High, Codes.NoUnits));
+            group.Add(sr.Code("CONTAINS", Codes.UncertainFlag, findings.Uncertain ? Codes.Yes : Codes.No));
+        }
         if (findings.Untrained) group.Add(sr.Code("CONTAINS", Codes.UntrainedModel, Codes.Yes));
 
         root.Add(sr.Container("CONTAINS", Codes.ImagingMeasurements, sr.Container("CONTAINS", Codes.MeasurementGroup, [.. group])));
         var statements = new List<DicomDataset> { sr.Text("CONTAINS", Codes.UsageStatement, options.Disclaimer) };
+        if (findings.Uncertain)
+            statements.Add(sr.Text("CONTAINS", Codes.UsageStatement, "UNCERTAIN: the probability lies within the review band around the threshold; review the image."));
         if (findings.Untrained)
             statements.Add(sr.Text("CONTAINS", Codes.UsageStatement, "UNTRAINED MODEL: random weights; the probability and the decision mean nothing."));
         root.Add(sr.Container("CONTAINS", Codes.QualitativeEvaluations, [.. statements]));

@@ -58,6 +58,9 @@ public static class Codes
     public static readonly CodedConcept PneumoniaProbability = new("PNEUMONIA_PROB", HippoNodeScheme, "Pneumonia probability (classifier output)");
     public static readonly CodedConcept DecisionThreshold = new("DECISION_THR", HippoNodeScheme, "Classifier decision threshold");
     public static readonly CodedConcept UntrainedModel = new("UNTRAINED_MODEL", HippoNodeScheme, "Model with untrained (random) weights");
+    public static readonly CodedConcept ReviewBandLow = new("REVIEW_LOW", HippoNodeScheme, "Review band lower probability");
+    public static readonly CodedConcept ReviewBandHigh = new("REVIEW_HIGH", HippoNodeScheme, "Review band upper probability");
+    public static readonly CodedConcept UncertainFlag = new("UNCERTAIN", HippoNodeScheme, "Probability within the review band");
 
     public static readonly CodedConcept EnsembleAgreement = new("AGREEMENT", HippoNodeScheme, "Ensemble agreement (mean pairwise Dice)");
     public static readonly CodedConcept AgreementThreshold = new("AGR_THRESHOLD", HippoNodeScheme, "Ensemble agreement threshold");

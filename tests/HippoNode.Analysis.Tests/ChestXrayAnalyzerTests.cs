@@ -129,6 +129,58 @@ public sealed class ChestXrayAnalyzerTests(UntrainedChestModelFixture model, ITe
     }
 
     [Fact]
+    public async Task ProbabilityInTheReviewBand_IsFlaggedForReview_InResultJsonSrAndSummary_AndOutsideTheBandItIsNot()
+    {
+        using var tmp = new TempDir();
+        var (study, pa, _) = Study(tmp);
+        using var direct = ClassifierModel.Load(model.Folder);
+        var p = direct.Classify(pa).Probability;
+        // The threshold at the image's own probability (distance 0), 3 log-odds below it (outside the default margin of 2),
+        // and at the image's probability with the flag turned off.
+        var far = 1 / (1 + Math.Exp(-(ReviewBand.Logit(p) - 3)));
+        using var near = new ChestXrayAnalyzer(new ChestXrayOptions { ModelFolder = model.Folder, Threshold = p });
+        using var away = new ChestXrayAnalyzer(new ChestXrayOptions { ModelFolder = model.Folder, Threshold = far });
+        using var off = new ChestXrayAnalyzer(new ChestXrayOptions { ModelFolder = model.Folder, Threshold = p, ReviewMargin = 0 });
+        var flagged = await near.AnalyzeAsync(study, tmp["near"]);
+        var clear = await away.AnalyzeAsync(study, tmp["away"]);
+        var unflagged = await off.AnalyzeAsync(study, tmp["off"]);
+
+        Assert.True(flagged.QualityFlagged);
+        Assert.Equal(1, flagged.Measurements[ChestXrayAnalyzer.ReviewFlaggedMeasurement]);
+        Assert.Contains(flagged.Warnings, w => w.Contains("within the review band", StringComparison.Ordinal));
+        Assert.Contains("flagged for review", flagged.Summary, StringComparison.Ordinal);
+        var review = ReadJson(flagged.ResultJson).GetProperty("classification").GetProperty("review");
+        Assert.True(review.GetProperty("flagged").GetBoolean());
+        Assert.Equal(ReviewBand.DefaultMargin, review.GetProperty("margin").GetDouble());
+        Assert.InRange(p, review.GetProperty("low").GetDouble(), review.GetProperty("high").GetDouble());
+        Assert.Equal("YES", SrFlag(flagged));
+        Assert.Contains(ReportingObjectsWalk(DicomFile.Open(flagged.OutputFiles[0]).Dataset),
+            i => i.GetString(DicomTags.TextValue)?.StartsWith("UNCERTAIN", StringComparison.Ordinal) == true);
+
+        Assert.False(clear.QualityFlagged);
+        Assert.Equal(0, clear.Measurements[ChestXrayAnalyzer.ReviewFlaggedMeasurement]);
+        Assert.DoesNotContain(clear.Warnings, w => w.Contains("review band", StringComparison.Ordinal));
+        var clearReview = ReadJson(clear.ResultJson).GetProperty("classification").GetProperty("review");
+        Assert.False(clearReview.GetProperty("flagged").GetBoolean());
+        Assert.Equal(3, clearReview.GetProperty("distance").GetDouble(), 2);
+        Assert.Equal("NO", SrFlag(clear));
+
+        Assert.False(unflagged.QualityFlagged);
+        Assert.StartsWith("off", ReadJson(unflagged.ResultJson).GetProperty("classification").GetProperty("review").GetProperty("rule").GetString(), StringComparison.Ordinal);
+        Assert.Null(SrFlag(unflagged));
+    }
+
+    /// <summary>The SR's "probability within the review band" answer ("YES" or "NO"), or null when the SR has none.</summary>
+    private static string? SrFlag(StudyAnalysisResult result)
+    {
+        var sr = DicomFile.Open(result.OutputFiles[0]).Dataset;
+        var item = ReportingObjectsWalk(sr).FirstOrDefault(i =>
+            i.GetSequence(DicomTags.ConceptNameCodeSequence)?.Items[0].GetString(DicomTags.CodeValue) == "UNCERTAIN");
+        var answer = item?.GetSequence(DicomTags.ConceptCodeSequence)?.Items[0].GetString(DicomTags.CodeMeaning);
+        return answer?.ToUpperInvariant();
+    }
+
+    [Fact]
     public async Task NoFrontalChestImage_IsNoEligibleSeries_WithTheReasonPerSeries()
     {
         using var tmp = new TempDir();

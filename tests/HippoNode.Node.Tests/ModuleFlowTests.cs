@@ -89,6 +89,43 @@ public sealed class ModuleFlowTests : IDisposable
     }
 
     [ToolFact("storescu", "storescp")]
+    public async Task ChestProbabilityInTheReviewBand_FlagsTheJob_AndMetricsCountItByModule()
+    {
+        await using var pacs = await StoreScp.StartAsync(_dir.Sub("pacs"));
+        // The threshold at the phantom's own probability: the result lies in the review band whatever the random weights give.
+        double probability;
+        using (var direct = HippoNode.Classification.ClassifierModel.Load(ChestModel))
+            probability = direct.Classify(RadiographFactory.ChestPhantom(256, 288)).Probability;
+        await using var node = await TestNode.StartAsync(_dir.Sub("node"), pacs.Port, null, s =>
+        {
+            s["HippoNode:Analysis:ModelFolder"] = HippocampusModel;
+            s["HippoNode:ChestXray:ModelFolder"] = ChestModel;
+            s["HippoNode:ChestXray:Threshold"] = probability.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        });
+        Send(node.DicomPort, ChestStudy("chest"));
+        var job = await node.WaitForJobAsync(j => j.State == JobState.Done, TimeSpan.FromSeconds(90));
+
+        Assert.True(job.QualityFlagged);
+        var cxr = job.Modules.Single(m => m.Module == "chest-xray");
+        Assert.Equal(1, cxr.Measurements[ChestXrayAnalyzer.ReviewFlaggedMeasurement]);
+        Assert.Contains("flagged for review", cxr.Summary, StringComparison.Ordinal);
+        Assert.Equal(2, job.Outputs.Count);
+
+        using var http = new HttpClient { BaseAddress = new Uri(node.HttpUrl!) };
+        using (var doc = JsonDocument.Parse(await http.GetStringAsync($"/jobs/{job.Id}")))
+            Assert.True(doc.RootElement.GetProperty("qualityFlagged").GetBoolean());
+        var metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("hipponode_module_quality_flagged_total{module=\"chest-xray\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("hipponode_results_quality_flagged_total 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("hipponode_classification_probability_count{module=\"chest-xray\"} 1", metrics, StringComparison.Ordinal);
+        var sum = metrics.Split('\n').Single(l => l.StartsWith("hipponode_classification_probability_sum{module=\"chest-xray\"}", StringComparison.Ordinal));
+        Assert.Equal(cxr.Measurements["probability"], double.Parse(sum.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), 9);
+        var positives = cxr.Measurements["positive"] > 0 ? 1 : 0;
+        if (positives == 1) Assert.Contains("hipponode_classification_positive_total{module=\"chest-xray\"} 1", metrics, StringComparison.Ordinal);
+        else Assert.DoesNotContain("hipponode_classification_positive_total{module=\"chest-xray\"} 1", metrics, StringComparison.Ordinal);
+    }
+
+    [ToolFact("storescu", "storescp")]
     public async Task StudyWithNeither_IsSkippedAsNoModuleApplies_AndNothingIsSent()
     {
         await using var pacs = await StoreScp.StartAsync(_dir.Sub("pacs"));

@@ -40,7 +40,8 @@ public sealed class ChestXrayObjectsTests(ITestOutputHelper output) : IDisposabl
     }
 
     /// <summary>A gradient radiograph with a heat blob centred at (0.3 columns, 0.4 rows).</summary>
-    internal static ClassificationFindings Findings(double probability = 0.83, bool untrained = false, bool noHeat = false, int rows = 300, int columns = 256)
+    internal static ClassificationFindings Findings(double probability = 0.83, bool untrained = false, bool noHeat = false, int rows = 300, int columns = 256,
+        (double Low, double High)? reviewBand = null)
     {
         var display = new float[rows * columns];
         var heat = new float[rows * columns];
@@ -63,6 +64,7 @@ public sealed class ChestXrayObjectsTests(ITestOutputHelper output) : IDisposabl
             ThresholdSource = "Youden's J on validation",
             Algorithm = new AlgorithmInfo("chest-xray-test", "1.2.3", "Artificial Intelligence", 1),
             Untrained = untrained,
+            ReviewBand = reviewBand,
             PixelSpacing = (0.5, 0.5, "Imager Pixel Spacing"),
             DisplayPipeline = "window 2048/4096 (LINEAR)",
             ContentTime = new DateTimeOffset(2026, 1, 2, 11, 0, 0, TimeSpan.Zero),
@@ -136,6 +138,36 @@ public sealed class ChestXrayObjectsTests(ITestOutputHelper output) : IDisposabl
         Assert.Contains("<contains CODE:(UNTRAINED_MODEL,99HIPPONODE,\"Model with untrained (random) weights\")=(373066001,SCT,\"Yes\")>", text, StringComparison.Ordinal);
         Assert.Contains("UNTRAINED MODEL: random weights", text, StringComparison.Ordinal);
         Assert.Contains("<inferred from SCOORD:=(POLYLINE,0/0,256/0,256/300,0/300,0/0)>", text, StringComparison.Ordinal);
+    }
+
+    [ToolFact("dciodvfy", "dsrdump")]
+    public void ProbabilityInTheReviewBand_SrStatesTheBandAndUncertain_AndThePageShowsABanner()
+    {
+        var f = Findings(probability: 0.5, reviewBand: (0.2, 0.7));
+        var sure = Findings(probability: 0.9, reviewBand: (0.2, 0.7));
+        Assert.True(f.Uncertain);
+        Assert.False(sure.Uncertain);
+        var sr = Save(ClassificationReportWriter.Create(f, ReportingOptions.ChestXray), "sr.dcm");
+        Assert.Empty(DciodvfyErrors(sr));
+        var text = TestData.Run("dsrdump", ["+Pc", "+Pl", sr]).StdOut;
+        Assert.Contains("<contains NUM:(REVIEW_LOW,99HIPPONODE,\"Review band lower probability\")=\"0.2\"", text, StringComparison.Ordinal);
+        Assert.Contains("<contains NUM:(REVIEW_HIGH,99HIPPONODE,\"Review band upper probability\")=\"0.7\"", text, StringComparison.Ordinal);
+        Assert.Contains("<contains CODE:(UNCERTAIN,99HIPPONODE,\"Probability within the review band\")=(373066001,SCT,\"Yes\")>", text, StringComparison.Ordinal);
+        Assert.Contains("UNCERTAIN: the probability lies within the review band", text, StringComparison.Ordinal);
+        var sureText = TestData.Run("dsrdump", ["+Pc", "+Pl", Save(ClassificationReportWriter.Create(sure, ReportingOptions.ChestXray), "sure.dcm")]).StdOut;
+        Assert.Contains("<contains CODE:(UNCERTAIN,99HIPPONODE,\"Probability within the review band\")=(373067005,SCT,\"No\")>", sureText, StringComparison.Ordinal);
+        Assert.DoesNotContain("UNCERTAIN: the probability", sureText, StringComparison.Ordinal);
+
+        // The banner: an amber band across the page under the header lines, only on the uncertain page.
+        using var page = ChestXrayPageRenderer.Render(f, ReportingOptions.ChestXray);
+        using var plain = ChestXrayPageRenderer.Render(sure, ReportingOptions.ChestXray);
+        static int Amber(SKBitmap b) => Enumerable.Range(0, b.Height).Sum(y => Enumerable.Range(0, b.Width).Count(x =>
+        {
+            var c = b.GetPixel(x, y);
+            return c.Red == 140 && c.Green == 90 && c.Blue == 0;
+        }));
+        Assert.True(Amber(page) > 10_000, $"{Amber(page)} amber pixels");
+        Assert.Equal(0, Amber(plain));
     }
 
     [Fact]

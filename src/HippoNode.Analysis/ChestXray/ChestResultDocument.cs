@@ -37,6 +37,8 @@ internal sealed class ChestResultDocument
 
     public string ThresholdSource { get; set; } = "";
 
+    public ReviewBand? Review { get; set; }
+
     public IReadOnlyList<string> OutputFiles { get; set; } = [];
 
     public required List<string> Warnings { get; init; }
@@ -118,6 +120,18 @@ internal sealed class ChestResultDocument
             var positive = c.Probability >= Threshold;
             w.WriteString("decision", positive ? model.PositiveLabel : model.NegativeLabel);
             w.WriteString("decisionRule", "positive when probability >= threshold");
+            if (Review is { } band)
+            {
+                w.WriteStartObject("review");
+                w.WriteNumber("margin", band.Margin);
+                w.WriteString("marginUnit", "log-odds around the threshold");
+                w.WriteNumber("low", Math.Round(band.Low, 6));
+                w.WriteNumber("high", Math.Round(band.High, 6));
+                w.WriteNumber("distance", Math.Round(band.Distance(c.Probability), 4));
+                w.WriteBoolean("flagged", band.Contains(c.Probability));
+                w.WriteString("rule", band.Margin > 0 ? "flagged for review when the probability lies strictly inside [low, high]" : "off (margin 0)");
+                w.WriteEndObject();
+            }
             ResultDocument.Doubles(w, "logits", [.. c.Logits.Select(v => (double)v)]);
             w.WriteStartObject("heatMap");
             w.WriteString("method", "class activation map (Zhou et al. 2016): bias + sum_c w_c F_c on the last feature map, upsampled bilinearly to the image, positive part relative to its maximum");

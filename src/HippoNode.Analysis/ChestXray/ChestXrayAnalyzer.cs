@@ -25,6 +25,9 @@ public sealed class ChestXrayAnalyzer : AnalysisModule
     /// <summary>The module's name.</summary>
     public const string ModuleName = "chest-xray";
 
+    /// <summary>The measurement that is 1 when the probability lay in the review band (the module's quality flag), else 0.</summary>
+    public const string ReviewFlaggedMeasurement = "reviewFlagged";
+
     private readonly ILogger _logger;
     private readonly Lock _modelGate = new();
     private ClassifierModel? _model;
@@ -116,6 +119,15 @@ public sealed class ChestXrayAnalyzer : AnalysisModule
             document.Threshold = threshold;
             document.ThresholdSource = Options.Threshold is null ? model.Manifest.ThresholdSource : "set in the node's configuration";
             if (model.Manifest.Untrained) warnings.Add($"model {model.Manifest} has UNTRAINED random weights: the probability and the heat map mean nothing");
+            var band = new ReviewBand(threshold, Options.ReviewMargin);
+            document.Review = band;
+            var uncertain = band.Contains(classification.Probability);
+            if (uncertain)
+            {
+                warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"probability {classification.Probability:0.000} lies within the review band {band.Low:0.000}-{band.High:0.000} around the threshold: uncertain, flagged for review"));
+                Log.Uncertain(_logger, document.StudyInstanceUid, classification.Probability, band.Low, band.High);
+            }
 
             sw.Restart();
             var heat = ClassActivationMap.RelativePositive(classification.Cam.Upsample(radiograph.Columns, radiograph.Rows));
@@ -130,6 +142,7 @@ public sealed class ChestXrayAnalyzer : AnalysisModule
                 Probability = classification.Probability,
                 Threshold = threshold,
                 ThresholdSource = document.ThresholdSource,
+                ReviewBand = band.Margin > 0 ? (band.Low, band.High) : null,
                 PositiveLabel = model.Manifest.PositiveLabel,
                 NegativeLabel = model.Manifest.NegativeLabel,
                 Algorithm = new AlgorithmInfo(model.Manifest.Name, model.Manifest.Version, "Artificial Intelligence", 1),
@@ -149,13 +162,14 @@ public sealed class ChestXrayAnalyzer : AnalysisModule
             await document.WriteAsync(resultPath, cancellationToken).ConfigureAwait(false);
             Log.Finished(_logger, document.StudyInstanceUid, "completed", total.Elapsed.TotalSeconds, outputDirectory);
             var summary = string.Create(CultureInfo.InvariantCulture,
-                $"{findings.PositiveLabel.ToLowerInvariant()} probability {classification.Probability:0.000} {(positive ? ">=" : "<")} threshold {threshold:0.000}: {(positive ? findings.PositiveLabel : findings.NegativeLabel)}{(model.Manifest.Untrained ? " (UNTRAINED model)" : "")}");
+                $"{findings.PositiveLabel.ToLowerInvariant()} probability {classification.Probability:0.000} {(positive ? ">=" : "<")} threshold {threshold:0.000}: {(positive ? findings.PositiveLabel : findings.NegativeLabel)}{(model.Manifest.Untrained ? " (UNTRAINED model)" : "")}{(uncertain ? "; uncertain (in the review band): flagged for review" : "")}");
             return Result(AnalysisStatus.Completed, document, outputs, resultPath, summary, new Dictionary<string, double>
             {
                 ["probability"] = classification.Probability,
                 ["threshold"] = threshold,
                 ["positive"] = positive ? 1 : 0,
-            });
+                [ReviewFlaggedMeasurement] = uncertain ? 1 : 0,
+            }, uncertain);
         }
         catch (AnalysisException ex)
         {
@@ -168,8 +182,9 @@ public sealed class ChestXrayAnalyzer : AnalysisModule
     }
 
     private StudyAnalysisResult Result(AnalysisStatus status, ChestResultDocument d, IReadOnlyList<string> outputs, string resultPath, string summary,
-        IReadOnlyDictionary<string, double>? measurements = null) => new()
+        IReadOnlyDictionary<string, double>? measurements = null, bool flagged = false) => new()
         {
+            QualityFlagged = flagged,
             Status = status,
             Module = Name,
             StudyInstanceUid = d.StudyInstanceUid,

@@ -1,5 +1,6 @@
 using System.Globalization;
 using HippoNode.Analysis.Selection;
+using HippoNode.Classification;
 using HippoNode.Reporting;
 using HippoNode.Segmentation.Inference;
 
@@ -29,6 +30,9 @@ public sealed class ChestXrayOptions
     /// <summary>A decision threshold that replaces the model's (model.json's threshold when null).</summary>
     public double? Threshold { get; init; }
 
+    /// <summary>Half-width of the review band around the threshold, in log-odds (<see cref="ReviewBand"/>); a probability inside it flags the result for review; 0 turns the flag off.</summary>
+    public double ReviewMargin { get; init; } = ReviewBand.DefaultMargin;
+
     /// <summary>ONNX Runtime settings.</summary>
     public InferenceOptions Inference { get; init; } = new();
 
@@ -50,6 +54,8 @@ public sealed class ChestXrayOptions
         if (string.IsNullOrWhiteSpace(ModelFolder)) throw new ArgumentException("ModelFolder must not be empty");
         if (Threshold is { } t && !(t is > 0 and < 1))
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Threshold must lie strictly between 0 and 1, is {t}"));
+        if (!(ReviewMargin is >= 0 and <= 10))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"ReviewMargin must be 0-10 (log-odds), is {ReviewMargin}"));
         Inference.Validate();
     }
 }

@@ -95,7 +95,8 @@ public sealed class ModuleRouter : IDisposable
                 stages.AddRange(result.Stages.Select(s => s with { Stage = $"{module.Name}:{s.Stage}" }));
                 warnings.AddRange(result.Warnings.Select(w => $"{module.Name}: {w}"));
                 var status = result.Status == AnalysisStatus.Completed ? ModuleStatus.Completed : ModuleStatus.NotApplicable;
-                outcomes.Add(new ModuleOutcome(module.Name, status, null, result.Summary, result.ResultJson, result.OutputFiles, result.Series, result.Measurements));
+                outcomes.Add(new ModuleOutcome(module.Name, status, null, result.Summary, result.ResultJson, result.OutputFiles, result.Series, result.Measurements,
+                    status == ModuleStatus.Completed && result.QualityFlagged));
                 if (module.Name == StudyAnalyzer.ModuleName && status == ModuleStatus.Completed) hippocampus = result;
                 Log.ModuleCompleted(_logger, studyUid, module.Name, result.Summary);
             }
@@ -144,7 +145,7 @@ public sealed class ModuleRouter : IDisposable
             ResultJson = resultPath,
             VolumesMm3 = hippocampus?.VolumesMm3 ?? new Dictionary<string, double>(),
             Agreement = hippocampus?.Agreement,
-            QualityFlagged = hippocampus?.QualityFlagged ?? false,
+            QualityFlagged = outcomes.Any(o => o.QualityFlagged),
             Stages = stages,
             Warnings = warnings,
             Summary = summary,

@@ -104,6 +104,7 @@ public sealed class JobRunnerService(NodeDatabase database, StoragePaths paths, 
         // One transaction: results, stages, produced UIDs, outbox. Before it commits nothing can be sent; after it, the outbox owns the sending.
         await database.CompleteJobAsync(job.Id, result, outputs, CancellationToken.None).ConfigureAwait(false);
         metrics.ObserveQuality(result.Agreement, result.QualityFlagged);
+        foreach (var m in result.Modules.Where(m => m.Status == ModuleStatus.Completed)) metrics.ObserveModule(m.Module, m.Measurements, m.QualityFlagged);
         Log.Analysed(logger, job.Id, clock.Elapsed.TotalMilliseconds, outputs.Count,
             string.Join(", ", result.VolumesMm3.Select(v => string.Create(CultureInfo.InvariantCulture, $"{v.Key} {v.Value:F0} mm3"))), result.QualityFlagged);
         if (outputs.Count == 0) await FinishedAsync(job.Id, JobState.Done).ConfigureAwait(false);
