@@ -84,6 +84,7 @@ public static class Program
         w.WriteLine("  evaluate --images DIR --labels DIR --model DIR --json OUT [--cases LIST|split.json] [--save-labels DIR] [--provider cpu|cuda]");
         w.WriteLine("                              Dice/Jaccard/sensitivity/specificity/volumes per case, ensemble and each member");
         w.WriteLine("  qa-flag --evaluation REPORT.json [...] [--threshold 0.8] [--worst 5] [--fail-below DICE] [--json OUT]");
+        w.WriteLine("  qa-flag --evaluation CLASSIFICATION.json [--margin 2] [--worst 5] [--json OUT]   (the chest X-ray review band)");
         w.WriteLine("                              what the agreement quality flag catches in evaluate reports: worst cases, failures, rank correlation");
         w.WriteLine("  evaluate --model CLASSIFIER_DIR --images DIR --json OUT [--labels LIST.csv] [--threshold X]");
         w.WriteLine("                              per-image probabilities, accuracy/AUROC/sensitivity/specificity/PPV/NPV, ROC/confusion/reliability PNGs");

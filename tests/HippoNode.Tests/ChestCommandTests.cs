@@ -88,6 +88,26 @@ public sealed class ChestCommandTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Evaluate_WithPerturb_ClassifiesTheFaultyImage_AndTheReportSaysWhichFault()
+    {
+        SaveEncoded(Image(0), Sub("images/NORMAL/n0.png"), SKEncodedImageFormat.Png);
+        SaveEncoded(Image(1), Sub("images/PNEUMONIA/p0.png"), SKEncodedImageFormat.Png);
+        var (code, stdout, _) = Evaluate("--model", Model(), "--images", Sub("images"), "--json", Sub("eval/inverted.json"), "--perturb", "invert");
+        Assert.Equal(0, code);
+        Assert.Contains("every image perturbed: invert", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Sub("eval/inverted.json")));
+        Assert.Equal("invert", doc.RootElement.GetProperty("perturbation").GetString());
+        var n0 = doc.RootElement.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("file").GetString()!.EndsWith("n0.png", StringComparison.Ordinal));
+        using var model = ClassifierModel.Load(Model());
+        var image = GrayscaleImage.Load(Sub("images/NORMAL/n0.png"));
+        Assert.Equal(model.Classify(ImagePerturbation.Apply(image, "invert")).Probability, n0.GetProperty("probability").GetDouble(), 5);
+        Assert.NotEqual(Math.Round(model.Classify(image).Probability, 6), n0.GetProperty("probability").GetDouble());
+
+        Assert.Contains("--perturb 'blur' is not one of invert", Assert.Throws<UsageException>(() =>
+            Evaluate("--model", Model(), "--images", Sub("images"), "--json", Sub("eval/x.json"), "--perturb", "blur")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Evaluate_DicomWithALabelList_ClassifiesThroughTheDicomPipeline()
     {
         var lines = new List<string> { "path,label" };

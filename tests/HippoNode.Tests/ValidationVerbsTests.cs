@@ -97,6 +97,45 @@ public sealed class ValidationVerbsTests : IDisposable
     }
 
     [Fact]
+    public void QaFlag_OnAClassificationReport_CountsTheErrorsTheReviewBandCatches_AndWritesJson()
+    {
+        // Threshold 0.5, margin 1: the band is 0.269-0.731. Errors: b (missed positive, in the band), c (false positive, in
+        // the band), d (confident false positive, outside); e is correct but in the band.
+        File.WriteAllText(P("cls.json"), """
+            {"format": "hipponode-classification-evaluation", "positiveLabel": "PNEUMONIA", "summary": {"threshold": 0.5},
+             "cases": [
+              {"file": "a", "label": "PNEUMONIA", "probability": 0.9},
+              {"file": "b", "label": "PNEUMONIA", "probability": 0.4},
+              {"file": "c", "label": "NORMAL", "probability": 0.6},
+              {"file": "d", "label": "NORMAL", "probability": 0.95},
+              {"file": "e", "label": "NORMAL", "probability": 0.3},
+              {"file": "f", "label": "NORMAL", "probability": 0.05}
+            ]}
+            """);
+        var (code, output, error) = Run(QaFlagCommand.Run, "--evaluation", P("cls.json"), "--margin", "1", "--worst", "1", "--json", P("qa/cls.json"));
+        Assert.True(code == 0, error);
+        Assert.Contains("6 images, threshold 0.5000, review margin 1 log-odds (band 0.2689-0.7311)", output);
+        Assert.Contains("errors at the threshold: 3 (1 false negatives, 2 false positives)", output);
+        Assert.Contains("flagged for review: 3 of 6 (50.0 %); errors among them 2, correct 1", output);
+        Assert.Contains("errors caught: 2 of 3", output);
+        Assert.Contains("missed d (negative) probability 0.9500 distance +2.94", output);
+        Assert.Contains("worst 1 (most confident errors): 0 of 1 flagged", output);
+        Assert.Contains("0.5: 0.378-0.622, 2 of 6 flagged, 2 of 3 errors caught", output);
+        Assert.Contains("catching at least two thirds of the errors: 0.5", output);
+        using var doc = JsonDocument.Parse(File.ReadAllText(P("qa/cls.json")));
+        Assert.Equal(2, doc.RootElement.GetProperty("errorsCaught").GetInt32());
+        Assert.Equal("d", doc.RootElement.GetProperty("errorCases")[0].GetProperty("file").GetString());
+        Assert.Equal(7, doc.RootElement.GetProperty("sweep").GetArrayLength());
+
+        Assert.Contains("--margin applies to a classification report only", Assert.Throws<UsageException>(() =>
+        {
+            File.WriteAllText(P("seg.json"), """{"cases":[{"id":"a","agreement":1,"ensemble":{"whole":{"dice":1}}}]}""");
+            return Run(QaFlagCommand.Run, "--evaluation", P("seg.json"), "--margin", "2");
+        }).Message);
+        Assert.Contains("analysed alone", Assert.Throws<UsageException>(() => Run(QaFlagCommand.Run, "--evaluation", P("cls.json"), "--evaluation", P("cls.json"))).Message);
+    }
+
+    [Fact]
     public void QaFlag_BadArgumentsAreUsageErrors_BadReportsExitOne()
     {
         Assert.Contains("--evaluation is required", Assert.Throws<UsageException>(() => Run(QaFlagCommand.Run)).Message);

@@ -21,9 +21,11 @@ public sealed class ChestEvaluationCommandLine
     /// <summary>The verb's usage text for a classifier folder.</summary>
     public const string Usage =
         "usage: hipponode evaluate --model DIR --images DIR --json OUT [--labels LIST.csv] [--threshold X] [--provider cpu|cuda] [--threads N]\n" +
+        "                          [--perturb invert|flip-x|rotate-90|low-contrast|noise|crop-left]\n" +
         "  (DIR a classifier folder) --images holds NORMAL/ and PNEUMONIA/ (the model's labels) with PNG, JPEG or DICOM files,\n" +
         "  or, with --labels, any files listed as 'path,label' (paths relative to --images); writes OUT and OUT's stem + .roc.png,\n" +
-        "  .confusion.png, .reliability.png; exit 0 when every image was classified";
+        "  .confusion.png, .reliability.png; --perturb applies a deliberate fault to every image first (the validation plan's\n" +
+        "  stress study); exit 0 when every image was classified";
 
     /// <summary>The classifier folder.</summary>
     public required string Model { get; init; }
@@ -43,11 +45,17 @@ public sealed class ChestEvaluationCommandLine
     /// <summary>ONNX Runtime options.</summary>
     public InferenceOptions Inference { get; init; } = new();
 
+    /// <summary>A fault of <see cref="ImagePerturbation.Kinds"/> applied to every image before classification, or null.</summary>
+    public string? Perturbation { get; init; }
+
     /// <summary>Parses the verb's arguments.</summary>
     /// <exception cref="ArgumentException">A missing, unknown or malformed option; the message says which.</exception>
     public static ChestEvaluationCommandLine Parse(IReadOnlyList<string> args)
     {
-        var values = VerbOptions.Parse(args, ["--model", "--images", "--json", "--labels", "--threshold", "--provider", "--threads"], ["--model", "--images", "--json"]);
+        var values = VerbOptions.Parse(args, ["--model", "--images", "--json", "--labels", "--threshold", "--provider", "--threads", "--perturb"], ["--model", "--images", "--json"]);
+        var perturb = values.GetValueOrDefault("--perturb");
+        if (perturb is not null && !ImagePerturbation.Kinds.Contains(perturb))
+            throw new ArgumentException($"--perturb '{perturb}' is not one of {string.Join(", ", ImagePerturbation.Kinds)}");
         double? threshold = null;
         if (values.TryGetValue("--threshold", out var t))
         {
@@ -64,7 +72,7 @@ public sealed class ChestEvaluationCommandLine
         return new ChestEvaluationCommandLine
         {
             Model = values["--model"], Images = values["--images"], Json = values["--json"], Labels = values.GetValueOrDefault("--labels"),
-            Threshold = threshold, Inference = inference,
+            Threshold = threshold, Inference = inference, Perturbation = perturb,
         };
     }
 
@@ -100,7 +108,7 @@ public sealed class ChestEvaluationCommandLine
                 return 1;
             }
             var threshold = Threshold ?? m.Threshold;
-            output.WriteLine($"model {m} from {Model}; {items.Count} images under {Images}; threshold {threshold.ToString(CultureInfo.InvariantCulture)}");
+            output.WriteLine($"model {m} from {Model}; {items.Count} images under {Images}; threshold {threshold.ToString(CultureInfo.InvariantCulture)}{(Perturbation is null ? "" : $"; every image perturbed: {Perturbation}")}");
             if (m.Untrained) output.WriteLine("warning: the model is UNTRAINED (random weights): these figures mean nothing");
             var cases = new List<Case>();
             var failures = new List<(string File, string Reason)>();
@@ -108,7 +116,10 @@ public sealed class ChestEvaluationCommandLine
             {
                 try
                 {
-                    var result = model.Classify(LoadImage(file));
+                    var image = LoadImage(file);
+                    // Seeded per file, so a rerun perturbs every image the same way.
+                    if (Perturbation is { } kind) image = ImagePerturbation.Apply(image, kind, Seed(Path.GetRelativePath(Images, file)));
+                    var result = model.Classify(image);
                     cases.Add(new Case(Path.GetRelativePath(Images, file), label, label == m.PositiveLabel, result.Probability));
                 }
                 catch (Exception ex) when (ex is IOException or InvalidDataException or AnalysisException or DicomException or ArgumentException)
@@ -184,6 +195,14 @@ public sealed class ChestEvaluationCommandLine
     }
 
     /// <summary>A PNG/JPEG decoded, or a DICOM radiograph through the node's grayscale pipeline: the same image the node would classify.</summary>
+    // FNV-1a of the relative path: stable across runs and machines, unlike string.GetHashCode.
+    private static ulong Seed(string relative)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var ch in relative.Replace('\\', '/')) h = (h ^ ch) * 1099511628211UL;
+        return h;
+    }
+
     private static GrayscaleImage LoadImage(string path)
     {
         if (!IsDicom(path)) return GrayscaleImage.Load(path);
@@ -231,6 +250,8 @@ public sealed class ChestEvaluationCommandLine
         w.WriteString("images", Path.GetFullPath(Images));
         w.WriteString("labels", Labels is null ? "sub-folder names" : Path.GetFullPath(Labels));
         w.WriteString("positiveLabel", m.PositiveLabel);
+        if (Perturbation is null) w.WriteNull("perturbation");
+        else w.WriteString("perturbation", Perturbation);
         w.WriteString("executionProvider", Inference.ExecutionProvider);
         w.WriteStartObject("summary");
         w.WriteNumber("count", cases.Count);
