@@ -32,6 +32,7 @@ public static class Program
                 "dataset" => DatasetCommand.Run(rest, Console.Out, Console.Error),
                 "evaluate" => EvaluateCommand.Run(rest, Console.Out, Console.Error),
                 "qa-flag" => QaFlagCommand.Run(rest, Console.Out, Console.Error),
+                "calibrate" => CalibrateCommand.Run(rest, Console.Out, Console.Error),
                 "analyze" => await AnalyzeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "serve" => await ServeCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
                 "demo" => await DemoCommand.RunAsync(rest, Console.Out, Console.Error, cts.Token).ConfigureAwait(false),
@@ -83,6 +84,8 @@ public static class Program
         w.WriteLine("                              write deliberately faulty copies of the cases (the validation plan's stress set)");
         w.WriteLine("  evaluate --images DIR --labels DIR --model DIR --json OUT [--cases LIST|split.json] [--save-labels DIR] [--provider cpu|cuda]");
         w.WriteLine("                              Dice/Jaccard/sensitivity/specificity/volumes per case, ensemble and each member");
+        w.WriteLine("  calibrate --images DIR --labels DIR --split split.json --model DIR [--write] [--json OUT] [--tta none|mirror-x]");
+        w.WriteLine("                              choose the segmentation decision weights out of fold (each member on its own fold); --write stores them");
         w.WriteLine("  qa-flag --evaluation REPORT.json [...] [--threshold 0.8] [--worst 5] [--fail-below DICE] [--json OUT]");
         w.WriteLine("  qa-flag --evaluation CLASSIFICATION.json [--margin 2] [--worst 5] [--json OUT]   (the chest X-ray review band)");
         w.WriteLine("                              what the agreement quality flag catches in evaluate reports: worst cases, failures, rank correlation");

@@ -27,6 +27,8 @@ public sealed class HostTests : IDisposable
         Assert.Equal((10.0, "models/hippocampus", 0.8), (o.StableSeconds, o.Analysis.ModelFolder, o.Analysis.AgreementThreshold));
         Assert.Null(o.Analysis.RulesFile);
         Assert.Equal("http://127.0.0.1:8080", o.Http.Url);
+        Assert.Equal(("models/chest-xray", 2.0), (o.ChestXray.ModelFolder, o.ChestXray.ReviewMargin));
+        Assert.Contains(new NodeOptions { ChestXray = { ReviewMargin = -1 } }.Problems(), p => p.Contains("ReviewMargin", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -188,6 +188,7 @@ public sealed class ChestTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("Youden", model.Manifest.ThresholdSource, StringComparison.Ordinal);
         var split = ChestSplit.Load(Path.Combine(outDir, "split.json"));
         Assert.Equal(split.Test.Count, testCsv.Length);
+        Assert.Equal(split.Validation.Select(f => f + "," + f[..f.IndexOf('/', StringComparison.Ordinal)]), File.ReadAllLines(Path.Combine(outDir, "validation.csv")));
         var test = split.Test.Select(f => (Positive: f.StartsWith("PNEUMONIA/", StringComparison.Ordinal), P: model.Classify(GrayscaleImage.Load(Path.Combine(data, f))).Probability)).ToList();
         Assert.NotEmpty(test);
         output.WriteLine(string.Join(", ", test.Select(t => $"{(t.Positive ? "P" : "N")} {t.P:F3}")));

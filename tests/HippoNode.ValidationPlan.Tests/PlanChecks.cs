@@ -246,6 +246,36 @@ public static partial class PlanChecks
         return findings;
     }
 
+    /// <summary>The chest X-ray module names the shipped chest model, and its test-image figures (M-CXR-004) are the model card's test row.</summary>
+    public static List<string> ShippedChestModel(ValidationPlan plan, IRepository repository)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(repository);
+        var findings = new List<string>();
+        var manifest = repository.Read("models/chest-xray/model.json");
+        var card = repository.Read("models/chest-xray/MODEL_CARD.md");
+        var page = plan.Files.GetValueOrDefault($"{ValidationPlan.Folder}/modules/chest-xray.md");
+        if (manifest is null || card is null || page is null) return ["models/chest-xray/model.json, MODEL_CARD.md or validation-plan/modules/chest-xray.md is missing"];
+        using var doc = JsonDocument.Parse(manifest);
+        var name = doc.RootElement.GetProperty("name").GetString()!;
+        var version = doc.RootElement.GetProperty("version").GetString()!;
+        if (!page.Contains($"`{name}` version {version}", StringComparison.Ordinal))
+            findings.Add($"modules/chest-xray.md does not name the shipped model as `{name}` version {version} (model.json)");
+        // The card's row: | test (...) | images | AUROC | accuracy | sensitivity | specificity | PPV | NPV | threshold |
+        var stated = card.Split('\n').Select(ValidationPlan.Cells).FirstOrDefault(c => c.Count >= 8 && c[0].StartsWith("test", StringComparison.Ordinal));
+        var measured = plan.Measurements.Where(m => m.Id == "M-CXR-004").Select(m => ValidationPlan.Cells(m.Row)).FirstOrDefault();
+        if (stated is null) findings.Add("models/chest-xray/MODEL_CARD.md has no results row starting 'test'");
+        else if (measured is null || measured.Count < 3) findings.Add("measurements.md has no row M-CXR-004");
+        else
+        {
+            var card6 = stated.Skip(2).Take(6).Select(ValidationPlan.Number).ToList();
+            var plan6 = Regex.Matches(measured[2], @"\d+\.\d+").Select(v => ValidationPlan.Number(v.Value)).Take(6).ToList();
+            if (plan6.Count != 6 || plan6.Zip(card6).Any(p => Math.Abs(p.First - p.Second) > 1e-9))
+                findings.Add($"M-CXR-004 ({string.Join(" / ", plan6)}) is not the model card's test row ({string.Join(" / ", card6)})");
+        }
+        return findings;
+    }
+
     private static double[]? CardRow(string card, string row)
     {
         foreach (var line in card.Split('\n'))

@@ -47,11 +47,17 @@ public sealed class ValidationPlanTraceTests
     public void HippocampusModule_DescribesTheShippedModel() => AssertNone(PlanChecks.ShippedModel(Plan(), Repository));
 
     [Fact]
+    public void ChestModule_DescribesTheShippedModel() => AssertNone(PlanChecks.ShippedChestModel(Plan(), Repository));
+
+    [Fact]
     public void ModelCard_SaysNotForDiagnosticUse()
     {
-        var card = Repository.Read("models/hippocampus/MODEL_CARD.md");
-        Assert.NotNull(card);
-        Assert.Contains("not for diagnostic", card, StringComparison.OrdinalIgnoreCase);
+        foreach (var module in new[] { "hippocampus", "chest-xray" })
+        {
+            var card = Repository.Read($"models/{module}/MODEL_CARD.md");
+            Assert.NotNull(card);
+            Assert.Contains("not for diagnostic", card, StringComparison.OrdinalIgnoreCase);
+        }
         Assert.Contains("not a medical device", Plan().Files["validation-plan/intended-use.md"], StringComparison.OrdinalIgnoreCase);
     }
 

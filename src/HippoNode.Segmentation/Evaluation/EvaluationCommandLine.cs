@@ -9,7 +9,7 @@ public sealed class EvaluationCommandLine
     /// <summary>The verb's usage text.</summary>
     public const string Usage =
         "usage: hipponode evaluate --images DIR --labels DIR --model DIR --json OUT [--cases LIST] [--save-labels DIR]\n" +
-        "                          [--provider cpu|cuda] [--device N] [--threads N] [--tta none|mirror-x]\n" +
+        "                          [--provider cpu|cuda] [--device N] [--threads N] [--tta none|mirror-x] [--decision-weights W0,W1,W2]\n" +
         "  --cases LIST   a text file of case ids (one per line) or a split.json (its test list); default: every image with a label";
 
     /// <summary>The images folder (&lt;id&gt;.nii.gz).</summary>
@@ -37,7 +37,7 @@ public sealed class EvaluationCommandLine
     /// <exception cref="ArgumentException">A missing, unknown or malformed option; the message says which.</exception>
     public static EvaluationCommandLine Parse(IReadOnlyList<string> args)
     {
-        var values = VerbOptions.Parse(args, ["--images", "--labels", "--model", "--json", "--cases", "--save-labels", "--provider", "--device", "--threads", "--tta"],
+        var values = VerbOptions.Parse(args, ["--images", "--labels", "--model", "--json", "--cases", "--save-labels", "--provider", "--device", "--threads", "--tta", "--decision-weights"],
             ["--images", "--labels", "--model", "--json"]);
         var inference = new InferenceOptions
         {
@@ -50,6 +50,7 @@ public sealed class EvaluationCommandLine
                 "mirror-x" => true,
                 var other => throw new ArgumentException($"--tta '{other}' is not none or mirror-x"),
             },
+            DecisionWeights = values.TryGetValue("--decision-weights", out var dw) ? DecisionWeightsArgument(dw) : null,
         };
         inference.Validate();
         return new EvaluationCommandLine
@@ -62,6 +63,21 @@ public sealed class EvaluationCommandLine
             SaveLabels = values.GetValueOrDefault("--save-labels"),
             Inference = inference,
         };
+    }
+
+    /// <summary>Parses "W0,W1,..." into positive decision weights.</summary>
+    /// <exception cref="ArgumentException">Not a list of positive numbers.</exception>
+    public static IReadOnlyList<double> DecisionWeightsArgument(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var values = new List<double>();
+        foreach (var p in parts)
+        {
+            if (!double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || v <= 0)
+                throw new ArgumentException($"--decision-weights '{text}' must be positive numbers separated by commas, one per label");
+            values.Add(v);
+        }
+        return values;
     }
 
     /// <summary>Parses <paramref name="args"/> and runs; see <see cref="Execute"/> for the exit codes.</summary>
@@ -100,7 +116,7 @@ public sealed class EvaluationCommandLine
 
         using (model)
         {
-            output.WriteLine($"model {model.Manifest} from {Model}, {Inference.ExecutionProvider}{(Inference.MirrorX ? ", TTA mirror-x" : "")}; {cases.Count} cases{(Cases is null ? "" : $" from {Cases}")}");
+            output.WriteLine($"model {model.Manifest} from {Model}, {Inference.ExecutionProvider}{(Inference.MirrorX ? ", TTA mirror-x" : "")}{(model.DecisionWeights is { } w ? $", decision weights {string.Join(",", w.Select(v => v.ToString(CultureInfo.InvariantCulture)))}" : "")}; {cases.Count} cases{(Cases is null ? "" : $" from {Cases}")}");
             foreach (var (id, reason) in missing) output.WriteLine($"{id}: FAILED {reason}");
             var (results, failures) = Evaluator.Run(model, cases, SaveLabels, output);
             var report = new EvaluationReport
@@ -112,6 +128,7 @@ public sealed class EvaluationCommandLine
                 CasesSource = Cases,
                 ExecutionProvider = Inference.ExecutionProvider,
                 TestTimeAugmentation = Inference.MirrorX ? "mirror-x" : "none",
+                DecisionWeights = model.DecisionWeights,
                 Cases = results,
                 Failures = [.. missing.Select(m => new CaseFailure(m.Id, m.Reason)), .. failures],
             };

@@ -48,6 +48,9 @@ public sealed class EvaluationReport
     /// <summary>The test-time augmentation used: "none" or "mirror-x".</summary>
     public string TestTimeAugmentation { get; init; } = "none";
 
+    /// <summary>The decision weights the argmax used, or null for plain argmax.</summary>
+    public IReadOnlyList<double>? DecisionWeights { get; init; }
+
     /// <summary>The evaluated cases, in list order.</summary>
     public required IReadOnlyList<CaseResult> Cases { get; init; }
 
@@ -103,6 +106,16 @@ public sealed class EvaluationReport
         w.WriteString("version", Manifest.Version);
         w.WriteString("executionProvider", ExecutionProvider);
         w.WriteString("testTimeAugmentation", TestTimeAugmentation);
+        if (DecisionWeights is { } dw)
+        {
+            w.WriteStartArray("decisionWeights");
+            foreach (var v in dw) w.WriteNumberValue(v);
+            w.WriteEndArray();
+        }
+        else
+        {
+            w.WriteNull("decisionWeights");
+        }
         w.WriteStartArray("members");
         foreach (var m in Manifest.Members) w.WriteStringValue(m.File);
         w.WriteEndArray();

@@ -24,6 +24,9 @@ public sealed class InferenceOptions
     /// <summary>Test-time augmentation: each member also runs on the left-right (x) mirrored volume and the two probability maps are averaged (twice the time).</summary>
     public bool MirrorX { get; init; }
 
+    /// <summary>Decision weights replacing model.json's (one per label; see <see cref="Model.ModelManifest.DecisionWeights"/>), or null to use the model's.</summary>
+    public IReadOnlyList<double>? DecisionWeights { get; init; }
+
     /// <summary>Verify each member's SHA-256 against model.json when it lists one.</summary>
     public bool VerifyChecksums { get; init; } = true;
 

@@ -181,19 +181,27 @@ public sealed class SegmentationModel : IDisposable
         return new SegmentationResult(image.Shape, image.Spacing, image.Affine, labels, mean, memberLabels, volumes, agreement, times, total.Elapsed);
     }
 
-    /// <summary>The label of the most probable channel per voxel (ties go to the lower channel), mapped through the manifest's labels.</summary>
-    public byte[] Argmax(ReadOnlySpan<float> probabilities, int classes, int voxels)
+    /// <summary>The decision weights in use: the options' when set, else model.json's, else null (plain argmax).</summary>
+    public IReadOnlyList<double>? DecisionWeights => Options.DecisionWeights ?? Manifest.DecisionWeights;
+
+    /// <summary>The label of the most probable channel per voxel after <see cref="DecisionWeights"/> (ties go to the lower channel), mapped through the manifest's labels.</summary>
+    public byte[] Argmax(ReadOnlySpan<float> probabilities, int classes, int voxels) => Argmax(probabilities, classes, voxels, DecisionWeights);
+
+    /// <summary>The label of the most probable channel per voxel with the probabilities multiplied by <paramref name="weights"/> (null: plain argmax).</summary>
+    public byte[] Argmax(ReadOnlySpan<float> probabilities, int classes, int voxels, IReadOnlyList<double>? weights)
     {
         if (probabilities.Length != classes * voxels) throw new ArgumentException($"expected {classes} x {voxels} probabilities, got {probabilities.Length}", nameof(probabilities));
+        if (weights is not null && weights.Count != classes) throw new ArgumentException($"expected {classes} decision weights, got {weights.Count}", nameof(weights));
         var values = Manifest.Labels.Select(l => (byte)l.Value).ToArray();
+        var w = weights is null ? null : weights.Select(v => (float)v).ToArray();
         var result = new byte[voxels];
         for (var i = 0; i < voxels; i++)
         {
             var best = 0;
-            var bestP = probabilities[i];
+            var bestP = w is null ? probabilities[i] : probabilities[i] * w[0];
             for (var c = 1; c < classes; c++)
             {
-                var p = probabilities[c * voxels + i];
+                var p = w is null ? probabilities[c * voxels + i] : probabilities[c * voxels + i] * w[c];
                 if (p > bestP)
                 {
                     best = c;

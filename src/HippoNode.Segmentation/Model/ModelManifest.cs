@@ -81,6 +81,16 @@ public sealed class ModelManifest
     /// <summary>The ensemble members.</summary>
     public IReadOnlyList<ModelMember> Members { get; init; } = [];
 
+    /// <summary>
+    /// Per-channel multipliers of the probabilities before the argmax (of the ensemble mean and of each member), or null
+    /// for plain argmax. Chosen on out-of-fold validation cases (<c>hipponode calibrate</c>) to undo a model's systematic
+    /// over- or under-segmentation; the probabilities themselves are left as the network gives them.
+    /// </summary>
+    public IReadOnlyList<double>? DecisionWeights { get; init; }
+
+    /// <summary>How <see cref="DecisionWeights"/> were chosen (the calibration's record), or null.</summary>
+    public JsonElement? Calibration { get; init; }
+
     /// <summary>The network architecture, when the members were exported from a <see cref="UNetArchitecture"/>.</summary>
     public UNetArchitecture? Architecture { get; init; }
 
@@ -173,7 +183,20 @@ public sealed class ModelManifest
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteString("ensemble", "mean of the members' probabilities, then argmax (ties go to the lower label)");
+            w.WriteString("ensemble", DecisionWeights is null
+                ? "mean of the members' probabilities, then argmax (ties go to the lower label)"
+                : "mean of the members' probabilities, each channel multiplied by its decision weight, then argmax (ties go to the lower label)");
+            if (DecisionWeights is { } dw)
+            {
+                w.WriteStartArray("decisionWeights");
+                foreach (var v in dw) w.WriteNumberValue(v);
+                w.WriteEndArray();
+            }
+            if (Calibration is { } cal)
+            {
+                w.WritePropertyName("calibration");
+                cal.WriteTo(w);
+            }
 
             w.WriteStartArray("members");
             foreach (var m in Members)
@@ -205,6 +228,15 @@ public sealed class ModelManifest
         }
         return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
     }
+
+    /// <summary>A copy with <paramref name="weights"/> as its decision weights and <paramref name="calibration"/> as their record.</summary>
+    public ModelManifest With(IReadOnlyList<double>? weights, JsonElement? calibration) => new()
+    {
+        Name = Name, Version = Version, Description = Description, InputName = InputName, OutputName = OutputName, SizeMultiple = SizeMultiple,
+        Padding = Padding, NormalizationRegion = NormalizationRegion, NormalizationEpsilon = NormalizationEpsilon, Labels = Labels,
+        Structures = Structures, Members = Members, Architecture = Architecture, Training = Training, Metrics = Metrics,
+        DecisionWeights = weights, Calibration = calibration,
+    };
 
     /// <summary>Parses model.json text.</summary>
     /// <exception cref="FormatException">Not a manifest of this format, or an unsupported convention.</exception>
@@ -256,6 +288,9 @@ public sealed class ModelManifest
                     m.GetProperty("file").GetString() ?? throw new FormatException("member file is null"),
                     m.TryGetProperty("sha256", out var h) ? h.GetString() : null,
                     m.TryGetProperty("fold", out var f) ? f.GetInt32() : null))],
+                DecisionWeights = r.TryGetProperty("decisionWeights", out var dws) && dws.ValueKind == JsonValueKind.Array
+                    ? [.. dws.EnumerateArray().Select(v => v.GetDouble())] : null,
+                Calibration = r.TryGetProperty("calibration", out var cl) ? cl.Clone() : null,
                 Architecture = r.TryGetProperty("architecture", out var a) ? UNetArchitecture.FromJson(a) : null,
                 Training = r.TryGetProperty("training", out var t) ? t.Clone() : null,
                 Metrics = r.TryGetProperty("metrics", out var mt) ? mt.Clone() : null,
@@ -291,6 +326,8 @@ public sealed class ModelManifest
                 throw new FormatException($"member file '{m.File}' must be a plain file name inside the model folder");
         }
         if (Members.Select(m => m.File).Distinct(StringComparer.Ordinal).Count() != Members.Count) throw new FormatException("member files repeat");
+        if (DecisionWeights is { } weights && (weights.Count != Labels.Count || weights.Any(v => !double.IsFinite(v) || v <= 0)))
+            throw new FormatException($"decisionWeights must hold one positive finite number per label ({Labels.Count})");
         if (Architecture is not null && Architecture.Classes != Labels.Count)
             throw new FormatException($"the architecture has {Architecture.Classes} classes but {Labels.Count} labels are listed");
     }

@@ -120,7 +120,8 @@ public static class ChestTrainingRun
         });
         split.Save(Path.Combine(options.OutDir, "split.json"));
         split.SaveTestLabels(Path.Combine(options.OutDir, "test.csv"));
-        progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {options.OutDir}: model.onnx, model.json, split.json, test.csv (for hipponode evaluate --labels); {clock.Elapsed.TotalSeconds:F0} s in this process"));
+        split.SaveValidationLabels(Path.Combine(options.OutDir, "validation.csv"));
+        progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {options.OutDir}: model.onnx, model.json, split.json, test.csv and validation.csv (for hipponode evaluate --labels); {clock.Elapsed.TotalSeconds:F0} s in this process"));
         return manifest;
     }
 

@@ -110,9 +110,14 @@ public sealed partial class ChestSplit
     }
 
     /// <summary>Writes the test images as "path,label" lines (paths relative to the data folder): <c>hipponode evaluate --labels</c>'s input.</summary>
-    public void SaveTestLabels(string path)
+    public void SaveTestLabels(string path) => SaveLabels(Test, path);
+
+    /// <summary>Writes the validation images (which chose the epoch, the threshold and the review margin) the same way.</summary>
+    public void SaveValidationLabels(string path) => SaveLabels(Validation, path);
+
+    private static void SaveLabels(IEnumerable<string> files, string path)
     {
-        var lines = Test.Select(f => f + "," + f[..f.IndexOf('/', StringComparison.Ordinal)]);
+        var lines = files.Select(f => f + "," + f[..f.IndexOf('/', StringComparison.Ordinal)]);
         File.WriteAllText(path, string.Join('\n', lines) + "\n");
     }
 
