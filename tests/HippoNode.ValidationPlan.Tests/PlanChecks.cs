@@ -223,16 +223,8 @@ public static partial class PlanChecks
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(repository);
-        var findings = new List<string>();
-        var manifest = repository.Read("models/hippocampus/model.json");
-        var card = repository.Read("models/hippocampus/MODEL_CARD.md");
-        var page = plan.Files.GetValueOrDefault($"{ValidationPlan.Folder}/modules/hippocampus.md");
-        if (manifest is null || card is null || page is null) return ["models/hippocampus/model.json, MODEL_CARD.md or validation-plan/modules/hippocampus.md is missing"];
-        using var doc = JsonDocument.Parse(manifest);
-        var name = doc.RootElement.GetProperty("name").GetString()!;
-        var version = doc.RootElement.GetProperty("version").GetString()!;
-        if (!page.Contains($"`{name}` version {version}", StringComparison.Ordinal))
-            findings.Add($"modules/hippocampus.md does not name the shipped model as `{name}` version {version} (model.json)");
+        var (card, findings) = NamesTheShippedModel(plan, repository, "hippocampus", "hippocampus");
+        if (card is null) return findings;
         foreach (var (id, cardRow) in new[] { ("M-HIP-001", "Ensemble mean Dice"), ("M-HIP-003", "Ensemble mean absolute volume error (mm³)") })
         {
             var stated = CardRow(card, cardRow);
@@ -251,16 +243,8 @@ public static partial class PlanChecks
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(repository);
-        var findings = new List<string>();
-        var manifest = repository.Read("models/chest-xray/model.json");
-        var card = repository.Read("models/chest-xray/MODEL_CARD.md");
-        var page = plan.Files.GetValueOrDefault($"{ValidationPlan.Folder}/modules/chest-xray.md");
-        if (manifest is null || card is null || page is null) return ["models/chest-xray/model.json, MODEL_CARD.md or validation-plan/modules/chest-xray.md is missing"];
-        using var doc = JsonDocument.Parse(manifest);
-        var name = doc.RootElement.GetProperty("name").GetString()!;
-        var version = doc.RootElement.GetProperty("version").GetString()!;
-        if (!page.Contains($"`{name}` version {version}", StringComparison.Ordinal))
-            findings.Add($"modules/chest-xray.md does not name the shipped model as `{name}` version {version} (model.json)");
+        var (card, findings) = NamesTheShippedModel(plan, repository, "chest-xray", "chest-xray");
+        if (card is null) return findings;
         // The card's row: | test (...) | images | AUROC | accuracy | sensitivity | specificity | PPV | NPV | threshold |
         var stated = card.Split('\n').Select(ValidationPlan.Cells).FirstOrDefault(c => c.Count >= 8 && c[0].StartsWith("test", StringComparison.Ordinal));
         var measured = plan.Measurements.Where(m => m.Id == "M-CXR-004").Select(m => ValidationPlan.Cells(m.Row)).FirstOrDefault();
@@ -274,6 +258,23 @@ public static partial class PlanChecks
                 findings.Add($"M-CXR-004 ({string.Join(" / ", plan6)}) is not the model card's test row ({string.Join(" / ", card6)})");
         }
         return findings;
+    }
+
+    /// <summary>The model card of models/<paramref name="model"/> (null when it, model.json or the module page is missing), and a finding when the page does not name model.json's name and version.</summary>
+    private static (string? Card, List<string> Findings) NamesTheShippedModel(ValidationPlan plan, IRepository repository, string model, string module)
+    {
+        var manifest = repository.Read($"models/{model}/model.json");
+        var card = repository.Read($"models/{model}/MODEL_CARD.md");
+        var page = plan.Files.GetValueOrDefault($"{ValidationPlan.Folder}/modules/{module}.md");
+        if (manifest is null || card is null || page is null)
+            return (null, [$"models/{model}/model.json, MODEL_CARD.md or validation-plan/modules/{module}.md is missing"]);
+        using var doc = JsonDocument.Parse(manifest);
+        var name = doc.RootElement.GetProperty("name").GetString()!;
+        var version = doc.RootElement.GetProperty("version").GetString()!;
+        var findings = new List<string>();
+        if (!page.Contains($"`{name}` version {version}", StringComparison.Ordinal))
+            findings.Add($"modules/{module}.md does not name the shipped model as `{name}` version {version} (model.json)");
+        return (card, findings);
     }
 
     private static double[]? CardRow(string card, string row)
