@@ -179,10 +179,16 @@ public sealed class UNetSegmentationTask : ITrainingTask, IDisposable
         long[] dims = [0, 2, 3, 4];
         var intersection = (probs * onehot).sum(dims);
         var denominator = probs.sum(dims) + onehot.sum(dims);
-        var dice = (2 * intersection + 1e-5) / (denominator + 1e-5);
+        var dice = intersection.mul(Two).add(Smooth).div(denominator.add(Smooth));
         var foreground = dice.narrow(0, 1, classes - 1).mean();
-        return ce + (1 - foreground);
+        return ce.add(foreground.neg().add(One));
     }
+
+    // Long-lived native scalars: a literal in a tensor expression becomes a temporary Scalar that TorchSharp never
+    // disposes, and the garbage collector may free it while libtorch reads it (see StableLeakyReLU).
+    private static readonly Scalar One = 1.0.ToScalar();
+    private static readonly Scalar Two = 2.0.ToScalar();
+    private static readonly Scalar Smooth = 1e-5.ToScalar();
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, double> Validate(Device device)

@@ -22,7 +22,7 @@ internal sealed class ConvUnit : nn.Module<Tensor, Tensor>
             NormalizationLayer.BatchNorm => nn.BatchNorm3d(cout, eps: architecture.NormEpsilon),
             _ => null,
         };
-        act = architecture.Activation == ActivationLayer.LeakyRelu ? nn.LeakyReLU(architecture.NegativeSlope) : nn.ReLU();
+        act = architecture.Activation == ActivationLayer.LeakyRelu ? new StableLeakyReLU(architecture.NegativeSlope) : nn.ReLU();
         RegisterComponents();
     }
 
@@ -33,6 +33,31 @@ internal sealed class ConvUnit : nn.Module<Tensor, Tensor>
         if (norm is null) return act.forward(c);
         using var n = norm.forward(c);
         return act.forward(n);
+    }
+}
+
+/// <summary>Leaky ReLU whose slope is one native Scalar that lives as long as the module.</summary>
+/// <remarks>
+/// TorchSharp's <c>nn.LeakyReLU</c> turns the slope into a temporary native Scalar on every call and never disposes it;
+/// the garbage collector can finalize that Scalar while libtorch is still reading it, which aborted a training run
+/// after about ten thousand steps ("Expected false to be true" in <c>Scalar::toFloat</c>). Holding the Scalar in a
+/// field keeps it alive for every call.
+/// </remarks>
+internal sealed class StableLeakyReLU : nn.Module<Tensor, Tensor>
+{
+    private readonly Scalar slope;
+
+    /// <summary>Creates the activation with <paramref name="negativeSlope"/>.</summary>
+    public StableLeakyReLU(double negativeSlope) : base("LeakyReLU") => slope = negativeSlope.ToScalar();
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input) => input.leaky_relu(slope);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) slope.Dispose();
+        base.Dispose(disposing);
     }
 }
 
