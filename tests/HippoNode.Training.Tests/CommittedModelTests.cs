@@ -26,17 +26,41 @@ public sealed partial class CommittedModelTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Folder_IsTheVoxelBaselineWithFiveFoldMembers()
+    public void Folder_IsTheUNetEnsembleWithFiveFoldMembers_CalibratedOutOfFold_AndSmall()
     {
         var manifest = ModelManifest.Load(ModelDir);
-        Assert.Equal("hippocampus-voxel-mlp", manifest.Name);
+        Assert.Equal("hippocampus-unet3d", manifest.Name);
         Assert.Equal([0, 1, 2, 3, 4], manifest.Members.Select(m => m.Fold ?? -1));
         Assert.All(manifest.Members, m => Assert.Equal(ModelManifest.Sha256Of(Path.Combine(ModelDir, m.File)), m.Sha256));
-        Assert.Equal(1, manifest.SizeMultiple);
+        Assert.Equal([16, 32, 64, 128], manifest.Architecture!.Channels);
+        Assert.Equal(8, manifest.SizeMultiple);
         Assert.Equal(IntensityRegion.All, manifest.NormalizationRegion);
+        // The decision weights are the calibration's choice, made on the 190 out-of-fold cases.
+        var calibration = manifest.Calibration!.Value;
+        Assert.Equal(190, calibration.GetProperty("cases").GetInt32());
+        Assert.Equal([calibration.GetProperty("chosenBackgroundWeight").GetDouble(), 1, 1], manifest.DecisionWeights!);
+        var bytes = Directory.EnumerateFiles(ModelDir, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.True(bytes <= 60L * 1024 * 1024, $"models/hippocampus holds {bytes / 1048576.0:F1} MiB (at most 60)");
         var card = File.ReadAllText(Path.Combine(ModelDir, "MODEL_CARD.md"));
         Assert.Contains("not for diagnostic use", card, StringComparison.OrdinalIgnoreCase);
         Assert.Contains(manifest.Version, card, StringComparison.Ordinal);
+    }
+
+    [SharedDataFact]
+    public void Calibration_RerunOutOfFold_ChoosesTheCommittedDecisionWeight()
+    {
+        var manifest = ModelManifest.Load(ModelDir);
+        var data = TestData.Shared("hippocampus");
+        var split = DatasetSplit.Load(Path.Combine(ModelDir, "split.json"));
+        using var model = SegmentationModel.Load(ModelDir, new InferenceOptions { DecisionWeights = null });
+        var calibration = DecisionCalibration.Run(model, split, Path.Combine(data, "imagesTr"), Path.Combine(data, "labelsTr"));
+        var text = new StringWriter();
+        calibration.WriteText(text);
+        output.WriteLine(text.ToString());
+        Assert.Equal(190, calibration.Cases);
+        Assert.Equal(manifest.DecisionWeights![0], calibration.Best.BackgroundWeight);
+        var stored = manifest.Calibration!.Value.GetProperty("grid").EnumerateArray().Select(p => p.GetProperty("score").GetDouble()).ToList();
+        Assert.Equal(stored, calibration.Points.Select(p => Math.Round(p.Score, 4)));
     }
 
     [SharedDataFact]
