@@ -235,6 +235,7 @@ public sealed class ChestXrayObjectsTests(ITestOutputHelper output) : IDisposabl
             File.WriteAllBytes(Path.Combine(keep, "cxr-reliability.png"), reliability);
             File.WriteAllBytes(Path.Combine(keep, "cxr-page.png"), ChestXrayPageRenderer.RenderPng(Findings(), ReportingOptions.ChestXray));
             File.WriteAllBytes(Path.Combine(keep, "cxr-page-untrained.png"), ChestXrayPageRenderer.RenderPng(Findings(0.2, untrained: true), ReportingOptions.ChestXray));
+            File.WriteAllBytes(Path.Combine(keep, "cxr-page-uncertain.png"), ChestXrayPageRenderer.RenderPng(Findings(0.5, reviewBand: (0.2, 0.7)), ReportingOptions.ChestXray));
         }
         _ = CultureInfo.InvariantCulture;
     }
