@@ -40,7 +40,16 @@ public sealed class ReviewBandAnalysis
         Name = name;
         Cases = cases;
         Band = band;
+        // The band is fixed per analysis: the errors and what it flags are computed once, not per property read.
+        Errors = [.. cases.Where(IsError).OrderByDescending(c => Math.Abs(band.Distance(c.Probability))).ThenBy(c => c.File, StringComparer.Ordinal)];
+        Flagged = cases.Count(c => band.Contains(c.Probability));
+        ErrorsCaught = Errors.Count(c => band.Contains(c.Probability));
         WorstCount = Math.Min(worst, Errors.Count);
+        Sweep = [.. SweepMargins.Select(m =>
+        {
+            var b = new ReviewBand(band.Threshold, m);
+            return new ReviewSweepPoint(m, b.Low, b.High, cases.Count(c => b.Contains(c.Probability)), Errors.Count(c => b.Contains(c.Probability)));
+        })];
     }
 
     /// <summary>The report's name.</summary>
@@ -56,26 +65,22 @@ public sealed class ReviewBandAnalysis
     public int WorstCount { get; }
 
     /// <summary>Images the threshold misclassifies, most confident first (largest distance from the threshold).</summary>
-    public IReadOnlyList<ReviewCase> Errors => [.. Cases.Where(IsError).OrderByDescending(c => Math.Abs(Band.Distance(c.Probability))).ThenBy(c => c.File, StringComparer.Ordinal)];
+    public IReadOnlyList<ReviewCase> Errors { get; }
 
     /// <summary>Images the band flags.</summary>
-    public int Flagged => Cases.Count(c => Band.Contains(c.Probability));
+    public int Flagged { get; }
 
     /// <summary>Errors the band flags.</summary>
-    public int ErrorsCaught => Errors.Count(c => Band.Contains(c.Probability));
+    public int ErrorsCaught { get; }
 
     /// <summary>Correct images the band flags (reviews that find nothing wrong).</summary>
-    public int CorrectFlagged => Cases.Count(c => !IsError(c) && Band.Contains(c.Probability));
+    public int CorrectFlagged => Flagged - ErrorsCaught;
 
     /// <summary>The worst cases: the most confident errors.</summary>
     public IReadOnlyList<ReviewCase> Worst => [.. Errors.Take(WorstCount)];
 
     /// <summary>The band at each margin of <see cref="SweepMargins"/>.</summary>
-    public IReadOnlyList<ReviewSweepPoint> Sweep => [.. SweepMargins.Select(m =>
-    {
-        var b = new ReviewBand(Band.Threshold, m);
-        return new ReviewSweepPoint(m, b.Low, b.High, Cases.Count(c => b.Contains(c.Probability)), Errors.Count(c => b.Contains(c.Probability)));
-    })];
+    public IReadOnlyList<ReviewSweepPoint> Sweep { get; }
 
     /// <summary>The smallest margin of the sweep whose band catches at least <see cref="ChoiceCatchShare"/> of the errors, or null.</summary>
     public double? ChosenMargin => Errors.Count == 0 ? null : Sweep.FirstOrDefault(p => p.ErrorsCaught >= ChoiceCatchShare * Errors.Count)?.Margin;

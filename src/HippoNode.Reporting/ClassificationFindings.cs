@@ -48,8 +48,8 @@ public sealed class ClassificationFindings
     /// <summary>The probabilities around the threshold that are flagged for review (low, high); null when the flag is off.</summary>
     public (double Low, double High)? ReviewBand { get; init; }
 
-    /// <summary>True when the probability lies strictly inside <see cref="ReviewBand"/>: the page and the SR say to review the result.</summary>
-    public bool Uncertain => ReviewBand is { } b && Probability > b.Low && Probability < b.High;
+    /// <summary>True when the analysis decided the result is to be reviewed (probability inside <see cref="ReviewBand"/>); the page and the SR say so. The analysis owns the rule, so the writers never re-derive it.</summary>
+    public bool Uncertain { get; init; }
 
     /// <summary>Pixel spacing in mm (between rows, between columns) and which attribute it came from; null when the image has none.</summary>
     public (double Row, double Column, string Source)? PixelSpacing { get; init; }
@@ -71,5 +71,6 @@ public sealed class ClassificationFindings
         if (Heat is null || Heat.Length != n) throw new ArgumentException($"the heat map has {Heat?.Length} values for {Columns}x{Rows}");
         if (!(Probability is >= 0 and <= 1)) throw new ArgumentException($"probability {Probability} is not in [0, 1]");
         if (!(Threshold is > 0 and < 1)) throw new ArgumentException($"threshold {Threshold} is not in (0, 1)");
+        if (Uncertain && ReviewBand is null) throw new ArgumentException("an uncertain result needs the review band it lies in");
     }
 }

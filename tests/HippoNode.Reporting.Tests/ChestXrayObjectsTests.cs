@@ -65,6 +65,7 @@ public sealed class ChestXrayObjectsTests(ITestOutputHelper output) : IDisposabl
             Algorithm = new AlgorithmInfo("chest-xray-test", "1.2.3", "Artificial Intelligence", 1),
             Untrained = untrained,
             ReviewBand = reviewBand,
+            Uncertain = reviewBand is { } b && probability > b.Low && probability < b.High,
             PixelSpacing = (0.5, 0.5, "Imager Pixel Spacing"),
             DisplayPipeline = "window 2048/4096 (LINEAR)",
             ContentTime = new DateTimeOffset(2026, 1, 2, 11, 0, 0, TimeSpan.Zero),

@@ -143,6 +143,7 @@ public sealed class ChestXrayAnalyzer : AnalysisModule
                 Threshold = threshold,
                 ThresholdSource = document.ThresholdSource,
                 ReviewBand = band.Margin > 0 ? (band.Low, band.High) : null,
+                Uncertain = uncertain,
                 PositiveLabel = model.Manifest.PositiveLabel,
                 NegativeLabel = model.Manifest.NegativeLabel,
                 Algorithm = new AlgorithmInfo(model.Manifest.Name, model.Manifest.Version, "Artificial Intelligence", 1),
