@@ -81,6 +81,9 @@ internal static partial class Log
     [LoggerMessage(1116, LogLevel.Debug, "C-STORE {SopInstanceUid} refused for lack of disk space: {Reason}")]
     public static partial void StoreRefusedNoSpace(ILogger logger, string sopInstanceUid, string reason);
 
+    [LoggerMessage(1117, LogLevel.Warning, "The store handler failed when association {AssociationId} ended")]
+    public static partial void AssociationEndHandlerFailed(ILogger logger, long associationId, Exception exception);
+
     [LoggerMessage(1200, LogLevel.Debug, "Association to {Host}:{Port} ({Called}) established, {Accepted} of {Proposed} contexts accepted")]
     public static partial void ClientAssociated(ILogger logger, string host, int port, string called, int accepted, int proposed);
 

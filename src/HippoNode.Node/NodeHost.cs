@@ -102,6 +102,7 @@ public static class NodeHost
         services.TryAddSingleton<Dicom.Network.IFreeSpaceProbe>(Dicom.Network.DriveFreeSpaceProbe.Instance);
         services.AddSingleton<DiskStatus>();
         services.AddSingleton<StudyGate>();
+        services.AddSingleton<OpenDeliveries>();
         services.AddSingleton<StorageLock>();
         services.AddSingleton<NodeSignals>();
         services.AddSingleton<NodeMetrics>();

@@ -158,6 +158,43 @@ public sealed class FlowTests : IDisposable
         Assert.Equal(first, received.Distinct().Order()); // ...as the same three instances
     }
 
+    [Fact]
+    public async Task ASenderPausingLongerThanTheQuietTime_GivesOneJob_QueuedOnceItMovesOnOrReleases()
+    {
+        await using var pacs = await ScriptedPacs.StartAsync(_dir.Sub("pacs"));
+        var runner = new CopyRunner();
+        await using var node = await TestNode.StartAsync(Storage, pacs.Port, runner);
+        var a = Directory.GetFiles(NewStudy("a", "MR", out var studyA)).Order(StringComparer.Ordinal).ToList();
+        var b = Directory.GetFiles(NewStudy("b", "MR", out var studyB)).Order(StringComparer.Ordinal).ToList();
+        var scu = new Dicom.Network.DicomClientOptions { CallingAeTitle = "ORTHANC", CalledAeTitle = "HIPPONODE" };
+        var proposals = Dicom.Network.DicomSender.ProposalsFor([(DicomUid.MRImageStorage, DicomTransferSyntax.ExplicitVRLittleEndian)]);
+        async Task StoreAsync(Dicom.Network.DicomClientAssociation association, IEnumerable<string> files)
+        {
+            foreach (var f in files) Assert.True((await association.StoreAsync(f, CancellationToken.None)).Succeeded, f);
+        }
+
+        await using (var association = await Dicom.Network.DicomClientAssociation.ConnectAsync("127.0.0.1", node.DicomPort, scu, proposals, CancellationToken.None))
+        {
+            await StoreAsync(association, a.Take(7));
+            await Task.Delay(1500); // the sender stalls for several quiet periods (0.4 s) with its association open
+            Assert.Empty(await node.Db.ListJobsAsync());
+            await StoreAsync(association, a.Skip(7));
+            // The association moves on to another study: the first one is complete, and queued while the association stays open.
+            await StoreAsync(association, b.Take(5));
+            var jobA = await node.WaitForJobAsync(j => j.StudyInstanceUid == studyA && j.State == JobState.Done);
+            Assert.Equal(SyntheticStudy.Slices, jobA.Instances);
+            await Task.Delay(1000);
+            Assert.DoesNotContain(await node.Db.ListJobsAsync(), j => j.StudyInstanceUid == studyB);
+            await StoreAsync(association, b.Skip(5));
+            await association.ReleaseAsync(CancellationToken.None);
+        }
+        var jobB = await node.WaitForJobAsync(j => j.StudyInstanceUid == studyB && j.State == JobState.Done);
+        Assert.Equal(SyntheticStudy.Slices, jobB.Instances);
+        await Task.Delay(1000);
+        Assert.Equal(2, (await node.Db.ListJobsAsync()).Count);
+        Assert.Equal(2, runner.Calls);
+    }
+
     [ToolFact("storescu", "storescp")]
     public async Task OurObjectsRoutedBack_AreNotAnalysedAgain_NorIsAStudyOfOnlyOurs()
     {

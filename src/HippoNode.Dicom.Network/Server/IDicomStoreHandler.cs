@@ -32,4 +32,13 @@ public interface IDicomStoreHandler
     /// association is aborted or the server stops.
     /// </summary>
     ValueTask<DicomStatus> StoreAsync(DicomStoreRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Called once when an association ends (released, aborted, timed out, lost or the server stops), after its last
+    /// <see cref="StoreAsync"/> has returned: a sender closing its association is the only end-of-transfer signal
+    /// DICOM gives, so a handler that groups instances can use it. Must not throw or block.
+    /// </summary>
+    void AssociationEnded(long associationId)
+    {
+    }
 }

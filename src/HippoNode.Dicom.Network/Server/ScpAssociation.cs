@@ -101,6 +101,15 @@ internal sealed class ScpAssociation
             }
             if (_incoming is not null) await _incoming.DisposeAsync().ConfigureAwait(false);
             await _conn.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                _handler.AssociationEnded(_id);
+            }
+            catch (Exception ex)
+            {
+                // The handler's bookkeeping failed: this association is over anyway, the server goes on.
+                Log.AssociationEndHandlerFailed(_logger, _id, ex);
+            }
         }
     }
 

@@ -107,8 +107,8 @@ public abstract class ResilientLoop(ILogger logger, string component) : Backgrou
     }
 }
 
-/// <summary>Finds studies whose quiet time has passed and queues one job each (on a <see cref="PeriodicTimer"/> tick).</summary>
-public sealed class StudyStabilityService(NodeDatabase database, IOptions<NodeOptions> options, NodeSignals signals, TimeProvider time,
+/// <summary>Finds studies whose quiet time has passed and that no open association still delivers, and queues one job each (on a <see cref="PeriodicTimer"/> tick).</summary>
+public sealed class StudyStabilityService(NodeDatabase database, IOptions<NodeOptions> options, NodeSignals signals, OpenDeliveries deliveries, TimeProvider time,
     ILogger<StudyStabilityService> logger) : ResilientLoop(logger, "stability check")
 {
     /// <inheritdoc />
@@ -127,7 +127,7 @@ public sealed class StudyStabilityService(NodeDatabase database, IOptions<NodeOp
 
     private async Task CheckAsync(TimeSpan stable, CancellationToken ct)
     {
-        var ids = await database.QueueStableStudiesAsync(time.GetUtcNow() - stable, ct).ConfigureAwait(false);
+        var ids = await database.QueueStableStudiesAsync(time.GetUtcNow() - stable, deliveries.Studies(), ct).ConfigureAwait(false);
         foreach (var id in ids)
         {
             var job = await database.GetJobAsync(id, ct).ConfigureAwait(false);

@@ -278,6 +278,10 @@ public sealed class NodeDatabase : IAsyncDisposable
     /// takes the late instances.
     /// </summary>
     public Task<IReadOnlyList<long>> QueueStableStudiesAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
+        QueueStableStudiesAsync(cutoff, held: null, cancellationToken);
+
+    /// <summary>As <see cref="QueueStableStudiesAsync(DateTimeOffset, CancellationToken)"/>, leaving pending the <paramref name="held"/> studies (a sender still delivers them).</summary>
+    public Task<IReadOnlyList<long>> QueueStableStudiesAsync(DateTimeOffset cutoff, IReadOnlySet<string>? held, CancellationToken cancellationToken = default) =>
         WriteAsync<IReadOnlyList<long>>(async (c, tx) =>
         {
             var now = Now;
@@ -292,6 +296,7 @@ public sealed class NodeDatabase : IAsyncDisposable
             var ids = new List<long>();
             foreach (var s in studies)
             {
+                if (held is not null && held.Contains(s.Uid)) continue;
                 // Instances that arrive while the study's job still waits in the queue belong to that job: it reads the
                 // study folder when it starts, so a second job would analyse the same study twice (found by the soak).
                 if (await ScalarAsync(c, tx, "SELECT id FROM jobs WHERE study_uid=$s AND state='queued' ORDER BY id DESC LIMIT 1", cancellationToken, ("$s", s.Uid)).ConfigureAwait(false) is { } waiting)

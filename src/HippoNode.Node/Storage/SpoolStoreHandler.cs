@@ -12,19 +12,23 @@ namespace HippoNode.Node.Storage;
 /// success the sender sees is durable. Our own objects (Manufacturer "HippoNode" or a UID we produced) are recorded,
 /// not kept, and trigger nothing.
 /// </summary>
-public sealed class SpoolStoreHandler(NodeDatabase database, StoragePaths paths, NodeMetrics metrics, StudyGate gate, ILogger<SpoolStoreHandler> logger)
-    : IDicomStoreHandler
+public sealed class SpoolStoreHandler(NodeDatabase database, StoragePaths paths, NodeMetrics metrics, StudyGate gate, OpenDeliveries deliveries,
+    ILogger<SpoolStoreHandler> logger) : IDicomStoreHandler
 {
     /// <inheritdoc />
     public async ValueTask<DicomStatus> StoreAsync(DicomStoreRequest request, CancellationToken cancellationToken)
     {
         var outcome = await SpoolAsync(request.FilePath, request.SopInstanceUid, request.SopClassUid, request.CallingAeTitle, request.Length, cancellationToken).ConfigureAwait(false);
         metrics.BytesReceived.Inc(request.Length);
+        if (outcome.Outcome != ArrivalOutcome.Own) deliveries.Delivering(request.AssociationId, outcome.StudyInstanceUid);
         return outcome.Status;
     }
 
+    /// <inheritdoc />
+    public void AssociationEnded(long associationId) => deliveries.Ended(associationId);
+
     /// <summary>Files one complete Part 10 file (moved, or deleted when it is ours) and records it.</summary>
-    internal async Task<(DicomStatus Status, ArrivalOutcome Outcome)> SpoolAsync(string file, string sopInstanceUid, string sopClassUid, string callingAeTitle, long length,
+    internal async Task<(DicomStatus Status, ArrivalOutcome Outcome, string StudyInstanceUid)> SpoolAsync(string file, string sopInstanceUid, string sopClassUid, string callingAeTitle, long length,
         CancellationToken cancellationToken)
     {
         DicomDataset header;
@@ -78,6 +82,6 @@ public sealed class SpoolStoreHandler(NodeDatabase database, StoragePaths paths,
         }
         metrics.InstancesReceived.WithLabels(outcome.ToString().ToLowerInvariant()).Inc();
         Log.Received(logger, sopInstanceUid, study, callingAeTitle, outcome);
-        return (DicomStatus.Success, outcome);
+        return (DicomStatus.Success, outcome, study);
     }
 }
