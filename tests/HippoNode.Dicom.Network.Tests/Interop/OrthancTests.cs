@@ -88,7 +88,7 @@ public class OrthancTests
             };
             var configPath = Path.Combine(dir, "orthanc.json");
             await File.WriteAllTextAsync(configPath, JsonSerializer.Serialize(config));
-            var p = Processes.Start(OrthancFactAttribute.OrthancPath!, [configPath], out _, out var stderr, workingDirectory: dir);
+            var p = TestProcess.Start(OrthancFactAttribute.OrthancPath!, [configPath], out _, out var stderr, workingDirectory: dir);
             var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
             var orthanc = new Orthanc(p, dir, dicomPort, http);
             var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -117,7 +117,7 @@ public class OrthancTests
         public async ValueTask DisposeAsync()
         {
             Http.Dispose();
-            await Processes.StopAsync(_process);
+            await TestProcess.StopAsync(_process);
             _process.Dispose();
             TempDir.Delete(_dir);
         }

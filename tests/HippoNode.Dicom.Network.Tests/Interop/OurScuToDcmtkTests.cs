@@ -14,7 +14,7 @@ public class OurScuToDcmtkTests
 
         Assert.Equal(TestFiles.All.Count, results.Count);
         Assert.All(results, r => Assert.True(r.Succeeded, $"{r.Path}: {r.Status} {r.Error}"));
-        var received = Directory.GetFiles(peer.Directory);
+        var received = Directory.GetFiles(peer.Folder);
         Assert.Equal(TestFiles.All.Count, received.Length);
         foreach (var f in received)
         {
@@ -39,7 +39,7 @@ public class OurScuToDcmtkTests
         var files = TestFiles.FilesUnder(Path.Combine(TestFiles.Study("Study1"), "13_HCropVolume"));
         var results = await DicomSender.SendAsync("127.0.0.1", peer.Port, TestHelpers.Client("STORESCP"), files).ToListAsync();
         Assert.All(results, r => Assert.True(r.Succeeded, $"{r.Path}: {r.Status} {r.Error}"));
-        var received = Directory.GetFiles(peer.Directory);
+        var received = Directory.GetFiles(peer.Folder);
         Assert.Equal(files.Count, received.Length);
         foreach (var f in received)
         {

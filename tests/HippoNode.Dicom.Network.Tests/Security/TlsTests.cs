@@ -106,7 +106,7 @@ public sealed class TlsTests : IDisposable
             client.Tls = new DicomTlsOptions { CaFile = _pki.CaFile };
             var results = await DicomSender.SendAsync("127.0.0.1", peer.Port, client, files).ToListAsync();
             Assert.All(results, r => Assert.True(r.Succeeded, $"{r.Error}\n{peer.Output}"));
-            var received = Directory.GetFiles(peer.Directory);
+            var received = Directory.GetFiles(peer.Folder);
             Assert.Equal(2, received.Length);
             foreach (var f in received)
             {
@@ -128,7 +128,7 @@ public sealed class TlsTests : IDisposable
             var refused = await DicomSender.SendAsync("127.0.0.1", peer.Port, client, files.Take(1)).ToListAsync();
             Assert.False(refused[0].Succeeded);
             Assert.Equal(DicomStoreFailure.Connection, refused[0].Failure);
-            Assert.Equal(2, Directory.GetFiles(peer.Directory).Length);
+            Assert.Equal(2, Directory.GetFiles(peer.Folder).Length);
         }
     }
 

@@ -1,69 +1,18 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using HippoNode.Dicom;
 using HippoNode.Dicom.IO;
 
 namespace HippoNode.Node.Tests.Support;
 
 /// <summary>DCMTK's storescp as the PACS stand-in: every reception becomes its own file (+uf), so "arrived once" is countable.</summary>
-public sealed class StoreScp : IAsyncDisposable
+public static class StoreScp
 {
-    private readonly Process _process;
-    private readonly StringBuilder _out, _err;
-
-    private StoreScp(Process p, StringBuilder o, StringBuilder e, int port, string folder)
-    {
-        _process = p;
-        _out = o;
-        _err = e;
-        Port = port;
-        Folder = folder;
-    }
-
-    public int Port { get; }
-
-    public string Folder { get; }
-
-    public string Output => _out + "\n" + _err;
-
     /// <summary>Starts storescp as AE "PACS" on <paramref name="port"/> (0: a free one) writing into <paramref name="folder"/>; <paramref name="extra"/> adds options (TLS).</summary>
-    public static async Task<StoreScp> StartAsync(string folder, int port = 0, IEnumerable<string>? extra = null)
-    {
-        Directory.CreateDirectory(folder);
-        if (port == 0) port = FreePort();
-        var psi = new ProcessStartInfo("storescp") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-aet", "PACS", "-od", folder, "+uf", "-v" }.Concat(extra ?? []).Append(port.ToString(System.Globalization.CultureInfo.InvariantCulture))) psi.ArgumentList.Add(a);
-        var p = new Process { StartInfo = psi };
-        var o = new StringBuilder();
-        var e = new StringBuilder();
-        p.OutputDataReceived += (_, ev) => { if (ev.Data is not null) lock (o) o.AppendLine(ev.Data); };
-        p.ErrorDataReceived += (_, ev) => { if (ev.Data is not null) lock (e) e.AppendLine(ev.Data); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        await WaitForPortAsync(port, TimeSpan.FromSeconds(10));
-        return new StoreScp(p, o, e, port, folder);
-    }
+    public static Task<StorescpProcess> StartAsync(string folder, int port = 0, IEnumerable<string>? extra = null) =>
+        StorescpProcess.StartAsync("PACS", folder, ["+uf", "-v", .. extra ?? []], port);
 
     /// <summary>SOP Instance UIDs of the files received, one entry per reception.</summary>
-    public IReadOnlyList<string> ReceivedUids() => Directory.EnumerateFiles(Folder)
+    public static IReadOnlyList<string> ReceivedUids(this StorescpProcess pacs) => Directory.EnumerateFiles(pacs.Folder)
         .Select(f => DicomReader.ReadFileHeader(f).FileMetaInformation.GetString(DicomTags.MediaStorageSOPInstanceUID)!.Trim()).ToList();
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        catch (InvalidOperationException)
-        {
-            // already gone
-        }
-        _process.Dispose();
-    }
 
     /// <summary>A free loopback port (TestNet).</summary>
     public static int FreePort() => TestNet.FreePort();
