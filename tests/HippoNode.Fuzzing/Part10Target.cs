@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using HippoNode.Dicom;
 using HippoNode.Dicom.IO;
+using HippoNode.Testing;
 
 namespace HippoNode.Fuzzing;
 
@@ -170,7 +171,6 @@ public sealed class Part10Target : FuzzTarget
     private static Seed MakeSeed(string name, byte[] bytes) =>
         new(name, bytes, ByteMutator.FindHeaders(bytes), name.Contains("big", StringComparison.OrdinalIgnoreCase) || name.Contains("expb", StringComparison.Ordinal));
 
-    private const string SecondaryCapture = "1.2.840.10008.5.1.4.1.1.7";
 
     /// <summary>Files we write ourselves, so the fuzzer always has work even without ../shared/data.</summary>
     private static IEnumerable<(string Name, byte[] Bytes)> SyntheticSeeds()
@@ -178,7 +178,7 @@ public sealed class Part10Target : FuzzTarget
         static DicomDataset Rich()
         {
             var ds = new DicomDataset()
-                .AddOrUpdate(DicomTags.SOPClassUID, DicomVR.UI, SecondaryCapture)
+                .AddOrUpdate(DicomTags.SOPClassUID, DicomVR.UI, Part10Bytes.SecondaryCapture)
                 .AddOrUpdate(DicomTags.SOPInstanceUID, DicomVR.UI, "1.2.3.4.5.6.7.8.9")
                 .AddOrUpdate(DicomTags.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192")
                 .AddOrUpdate(DicomTags.PatientName, DicomVR.PN, "Fuzz^Ölaf=ファズ")
@@ -203,31 +203,31 @@ public sealed class Part10Target : FuzzTarget
         }
         var native = Rich().AddOrUpdate(DicomTags.PixelData, DicomVR.OW, Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
         var undefined = new DicomWriteOptions { UndefinedLengthSequences = true };
-        yield return ("synthetic/explicit-le", ToPart10(native, DicomTransferSyntax.ExplicitVRLittleEndian));
-        yield return ("synthetic/explicit-le-undefined", ToPart10(native, DicomTransferSyntax.ExplicitVRLittleEndian, undefined));
-        yield return ("synthetic/implicit-le-undefined", ToPart10(native, DicomTransferSyntax.ImplicitVRLittleEndian, undefined));
-        yield return ("synthetic/implicit-le", ToPart10(native, DicomTransferSyntax.ImplicitVRLittleEndian));
-        yield return ("synthetic/big-endian", ToPart10(native, DicomTransferSyntax.ExplicitVRBigEndian));
-        yield return ("synthetic/deflated", ToPart10(native, DicomTransferSyntax.DeflatedExplicitVRLittleEndian));
+        yield return ("synthetic/explicit-le", Part10Bytes.Write(native, DicomTransferSyntax.ExplicitVRLittleEndian));
+        yield return ("synthetic/explicit-le-undefined", Part10Bytes.Write(native, DicomTransferSyntax.ExplicitVRLittleEndian, undefined));
+        yield return ("synthetic/implicit-le-undefined", Part10Bytes.Write(native, DicomTransferSyntax.ImplicitVRLittleEndian, undefined));
+        yield return ("synthetic/implicit-le", Part10Bytes.Write(native, DicomTransferSyntax.ImplicitVRLittleEndian));
+        yield return ("synthetic/big-endian", Part10Bytes.Write(native, DicomTransferSyntax.ExplicitVRBigEndian));
+        yield return ("synthetic/deflated", Part10Bytes.Write(native, DicomTransferSyntax.DeflatedExplicitVRLittleEndian));
 
         var encapsulated = Rich();
         var fs = new DicomFragmentSequence(DicomTags.PixelData, DicomVR.OB) { OffsetTable = new MemoryByteBuffer(new byte[] { 0, 0, 0, 0, 16, 0, 0, 0 }) };
         fs.Fragments.Add(new MemoryByteBuffer(new byte[] { 0xFF, 0xD8, 1, 2, 3, 4, 0xFF, 0xD9 }));
         fs.Fragments.Add(new MemoryByteBuffer(new byte[] { 0xFF, 0xD8, 5, 6, 0xFF, 0xD9 }));
         encapsulated.Add(fs);
-        yield return ("synthetic/encapsulated", ToPart10(encapsulated, DicomTransferSyntax.FromUid("1.2.840.10008.1.2.4.50")));
+        yield return ("synthetic/encapsulated", Part10Bytes.Write(encapsulated, DicomTransferSyntax.FromUid("1.2.840.10008.1.2.4.50")));
 
         // An undefined-length UN holding an implicit sequence, written by hand.
         var un = new MemoryStream();
         void Header(ushort g, ushort e) { un.Write(BitConverter.GetBytes(g)); un.Write(BitConverter.GetBytes(e)); }
-        Header(0x0008, 0x0016); un.Write("UI"u8); un.Write(BitConverter.GetBytes((ushort)26)); un.Write(Encoding.ASCII.GetBytes(SecondaryCapture + "\0"));
+        Header(0x0008, 0x0016); un.Write("UI"u8); un.Write(BitConverter.GetBytes((ushort)26)); un.Write(Encoding.ASCII.GetBytes(Part10Bytes.SecondaryCapture + "\0"));
         Header(0x0029, 0x1020); un.Write("UN"u8); un.Write(new byte[2]); un.Write(BitConverter.GetBytes(0xFFFFFFFFu));
         Header(0xFFFE, 0xE000); un.Write(BitConverter.GetBytes(0xFFFFFFFFu));
         Header(0x0020, 0x000E); un.Write(BitConverter.GetBytes(4u)); un.Write("1.2\0"u8);
         Header(0xFFFE, 0xE00D); un.Write(new byte[4]);
         Header(0xFFFE, 0xE0DD); un.Write(new byte[4]);
         Header(0x0010, 0x0010); un.Write("PN"u8); un.Write(BitConverter.GetBytes((ushort)6)); un.Write("After "u8);
-        yield return ("synthetic/un-sequence", Part10(un.ToArray(), DicomTransferSyntax.ExplicitVRLittleEndian.Uid));
+        yield return ("synthetic/un-sequence", Part10Bytes.Wrap(un.ToArray(), DicomTransferSyntax.ExplicitVRLittleEndian.Uid));
 
         // A bare data set (no preamble, no meta).
         yield return ("synthetic/bare-implicit", Encode(Rich(), DicomTransferSyntax.ImplicitVRLittleEndian));
@@ -236,7 +236,7 @@ public sealed class Part10Target : FuzzTarget
         var raw = Encode(Rich(), DicomTransferSyntax.ExplicitVRLittleEndian);
         var z = new MemoryStream();
         using (var d = new DeflateStream(z, CompressionLevel.Fastest, leaveOpen: true)) d.Write(raw);
-        yield return ("synthetic/deflated-hand", Part10(z.ToArray(), DicomTransferSyntax.DeflatedExplicitVRLittleEndian.Uid));
+        yield return ("synthetic/deflated-hand", Part10Bytes.Wrap(z.ToArray(), DicomTransferSyntax.DeflatedExplicitVRLittleEndian.Uid));
     }
 
     private static byte[] Encode(DicomDataset ds, DicomTransferSyntax syntax)
@@ -245,46 +245,4 @@ public sealed class Part10Target : FuzzTarget
         new DicomWriter(ms, syntax).WriteDataset(ds);
         return ms.ToArray();
     }
-
-    private static byte[] ToPart10(DicomDataset ds, DicomTransferSyntax syntax, DicomWriteOptions? options = null)
-    {
-        var ms = new MemoryStream();
-        new DicomFile(ds, syntax).Write(ms, syntax, options);
-        return ms.ToArray();
-    }
-
-    /// <summary>Preamble, DICM, meta (Explicit VR LE) and the given data set bytes.</summary>
-    private static byte[] Part10(byte[] dataset, string transferSyntaxUid)
-    {
-        var meta = new DicomDataset();
-        meta.AddOrUpdate(DicomTags.FileMetaInformationGroupLength, DicomVR.UL, 0u);
-        meta.AddOrUpdate(DicomTags.FileMetaInformationVersion, DicomVR.OB, new byte[] { 0, 1 });
-        meta.AddOrUpdate(DicomTags.MediaStorageSOPClassUID, DicomVR.UI, SecondaryCapture);
-        meta.AddOrUpdate(DicomTags.MediaStorageSOPInstanceUID, DicomVR.UI, "1.2.3.4");
-        meta.AddOrUpdate(DicomTags.TransferSyntaxUID, DicomVR.UI, transferSyntaxUid);
-        var ms = new MemoryStream();
-        ms.Write(new byte[128]);
-        ms.Write("DICM"u8);
-        new DicomWriter(ms, DicomTransferSyntax.ExplicitVRLittleEndian).WriteDataset(meta);
-        ms.Write(dataset);
-        return ms.ToArray();
-    }
-}
-
-/// <summary>A read-only stream over bytes that cannot seek (nor tell its length), handing out at most maxChunk bytes a read, like a network or pipe.</summary>
-public sealed class NonSeekableStream(byte[] data, int maxChunk = int.MaxValue) : Stream
-{
-    private readonly MemoryStream _inner = new(data, writable: false);
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, Math.Min(count, maxChunk));
-    public override int Read(Span<byte> buffer) => _inner.Read(buffer[..Math.Min(buffer.Length, maxChunk)]);
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -68,28 +68,10 @@ internal sealed class DicomBytes(bool bigEndian = false)
     public byte[] ToArray() => _b.ToArray();
 }
 
-/// <summary>A read-only stream over bytes that cannot seek (nor tell its length), like a network or pipe.</summary>
-internal sealed class NonSeekableStream(byte[] data, int maxChunk = int.MaxValue) : Stream
-{
-    private readonly MemoryStream _inner = new(data, writable: false);
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, Math.Min(count, maxChunk));
-    public override int Read(Span<byte> buffer) => _inner.Read(buffer[..Math.Min(buffer.Length, maxChunk)]);
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-}
-
 /// <summary>Write/read helpers shared by the data model, IO and fuzz tests.</summary>
 internal static class DicomTestUtil
 {
-    public const string SecondaryCapture = "1.2.840.10008.5.1.4.1.1.7";
+    public const string SecondaryCapture = Part10Bytes.SecondaryCapture;
 
     /// <summary>A data set with the SOP identity a Part 10 file needs.</summary>
     public static DicomDataset NewDataset()
@@ -126,29 +108,10 @@ internal static class DicomTestUtil
     }
 
     /// <summary>The Part 10 bytes of a data set written in <paramref name="syntax"/>.</summary>
-    public static byte[] ToPart10(DicomDataset ds, DicomTransferSyntax syntax, DicomWriteOptions? options = null)
-    {
-        var ms = new MemoryStream();
-        new DicomFile(ds, syntax).Write(ms, syntax, options);
-        return ms.ToArray();
-    }
+    public static byte[] ToPart10(DicomDataset ds, DicomTransferSyntax syntax, DicomWriteOptions? options = null) => Part10Bytes.Write(ds, syntax, options);
 
     /// <summary>Part 10 bytes: preamble, DICM, meta (Explicit VR LE, with group length) and the given data set bytes.</summary>
-    public static byte[] Part10(byte[] dataset, string transferSyntaxUid)
-    {
-        var meta = new DicomDataset();
-        meta.AddOrUpdate(DicomTags.FileMetaInformationGroupLength, DicomVR.UL, 0u);
-        meta.AddOrUpdate(DicomTags.FileMetaInformationVersion, DicomVR.OB, new byte[] { 0, 1 });
-        meta.AddOrUpdate(DicomTags.MediaStorageSOPClassUID, DicomVR.UI, SecondaryCapture);
-        meta.AddOrUpdate(DicomTags.MediaStorageSOPInstanceUID, DicomVR.UI, "1.2.3.4");
-        meta.AddOrUpdate(DicomTags.TransferSyntaxUID, DicomVR.UI, transferSyntaxUid);
-        var ms = new MemoryStream();
-        ms.Write(new byte[128]);
-        ms.Write("DICM"u8);
-        new DicomWriter(ms, DicomTransferSyntax.ExplicitVRLittleEndian).WriteDataset(meta);
-        ms.Write(dataset);
-        return ms.ToArray();
-    }
+    public static byte[] Part10(byte[] dataset, string transferSyntaxUid) => Part10Bytes.Wrap(dataset, transferSyntaxUid);
 
     /// <summary>Length of the preamble, DICM and meta that <see cref="Part10"/> puts before the data set.</summary>
     public static int Part10HeaderLength(string transferSyntaxUid) => Part10([], transferSyntaxUid).Length;
