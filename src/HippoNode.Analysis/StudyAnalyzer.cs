@@ -70,7 +70,7 @@ public sealed record StageTiming(string Stage, TimeSpan Duration)
     }
 }
 
-/// <summary>The outcome of <see cref="StudyAnalyzer.AnalyzeAsync(string, string, CancellationToken)"/>.</summary>
+/// <summary>The outcome of <see cref="Modules.AnalysisModule.AnalyzeAsync(string, string, CancellationToken)"/>.</summary>
 public sealed class StudyAnalysisResult
 {
     /// <summary>How it ended.</summary>
@@ -169,11 +169,6 @@ public sealed class StudyAnalyzer : AnalysisModule
     /// <summary>Whether <see cref="ReportWriters"/> produce DICOM objects in this build.</summary>
     internal bool WritersAvailable { get; init; } = ReportOutputs.WritersAvailable;
 
-    /// <summary>Analyses the DICOM files under <paramref name="studyDirectory"/> (recursively) into <paramref name="outputDirectory"/>.</summary>
-    /// <exception cref="AnalysisException">The study or its chosen series is broken (the message names the series and the fault).</exception>
-    public Task<StudyAnalysisResult> AnalyzeAsync(string studyDirectory, string outputDirectory, CancellationToken cancellationToken = default) =>
-        RunAsync(null, studyDirectory, outputDirectory, cancellationToken);
-
     /// <inheritdoc />
     internal override ModuleSelection Select(StudyScan scan)
     {
@@ -182,13 +177,8 @@ public sealed class StudyAnalyzer : AnalysisModule
     }
 
     /// <inheritdoc />
-    internal override Task<StudyAnalysisResult> AnalyzeAsync(StudyScan scan, string studyDirectory, string outputDirectory, CancellationToken cancellationToken) =>
-        RunAsync(scan, studyDirectory, outputDirectory, cancellationToken);
-
-    private async Task<StudyAnalysisResult> RunAsync(StudyScan? scanned, string studyDirectory, string outputDirectory, CancellationToken cancellationToken)
+    private protected override async Task<StudyAnalysisResult> RunAsync(StudyScan? scanned, string studyDirectory, string outputDirectory, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(studyDirectory);
-        ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var total = Stopwatch.StartNew();
         var stages = new List<StageTiming>();

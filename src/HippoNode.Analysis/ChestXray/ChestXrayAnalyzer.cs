@@ -49,11 +49,6 @@ public sealed class ChestXrayAnalyzer : AnalysisModule
     /// <inheritdoc />
     public override string Name => ModuleName;
 
-    /// <summary>Analyses the DICOM files under <paramref name="studyDirectory"/> (recursively) into <paramref name="outputDirectory"/>.</summary>
-    /// <exception cref="AnalysisException">The study or its chosen image is broken, or the model is missing (the message says which and why).</exception>
-    public Task<StudyAnalysisResult> AnalyzeAsync(string studyDirectory, string outputDirectory, CancellationToken cancellationToken = default) =>
-        RunAsync(null, studyDirectory, outputDirectory, cancellationToken);
-
     /// <inheritdoc />
     internal override ModuleSelection Select(StudyScan scan)
     {
@@ -62,13 +57,8 @@ public sealed class ChestXrayAnalyzer : AnalysisModule
     }
 
     /// <inheritdoc />
-    internal override Task<StudyAnalysisResult> AnalyzeAsync(StudyScan scan, string studyDirectory, string outputDirectory, CancellationToken cancellationToken) =>
-        RunAsync(scan, studyDirectory, outputDirectory, cancellationToken);
-
-    private async Task<StudyAnalysisResult> RunAsync(StudyScan? scanned, string studyDirectory, string outputDirectory, CancellationToken cancellationToken)
+    private protected override async Task<StudyAnalysisResult> RunAsync(StudyScan? scanned, string studyDirectory, string outputDirectory, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(studyDirectory);
-        ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var total = Stopwatch.StartNew();
         var stages = new List<StageTiming>();

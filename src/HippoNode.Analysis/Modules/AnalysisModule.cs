@@ -27,9 +27,25 @@ public abstract class AnalysisModule : IDisposable
     /// <summary>What the module takes, study by study.</summary>
     internal abstract ModuleSelection Select(StudyScan scan);
 
+    /// <summary>Analyses the DICOM files under <paramref name="studyDirectory"/> (recursively) into <paramref name="outputDirectory"/>.</summary>
+    /// <exception cref="AnalysisException">The study or the chosen series is broken, or the model is missing (the message says which and why).</exception>
+    public Task<StudyAnalysisResult> AnalyzeAsync(string studyDirectory, string outputDirectory, CancellationToken cancellationToken = default) =>
+        RunChecked(null, studyDirectory, outputDirectory, cancellationToken);
+
     /// <summary>Analyses an already scanned study into <paramref name="outputDirectory"/>.</summary>
     /// <exception cref="AnalysisException">The study or the chosen series is broken, or the model is missing.</exception>
-    internal abstract Task<StudyAnalysisResult> AnalyzeAsync(StudyScan scan, string studyDirectory, string outputDirectory, CancellationToken cancellationToken);
+    internal Task<StudyAnalysisResult> AnalyzeAsync(StudyScan scan, string studyDirectory, string outputDirectory, CancellationToken cancellationToken) =>
+        RunChecked(scan, studyDirectory, outputDirectory, cancellationToken);
+
+    /// <summary>The module's analysis: scans the study first when <paramref name="scanned"/> is null (arguments already checked).</summary>
+    private protected abstract Task<StudyAnalysisResult> RunAsync(StudyScan? scanned, string studyDirectory, string outputDirectory, CancellationToken cancellationToken);
+
+    private Task<StudyAnalysisResult> RunChecked(StudyScan? scanned, string studyDirectory, string outputDirectory, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(studyDirectory);
+        ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        return RunAsync(scanned, studyDirectory, outputDirectory, cancellationToken);
+    }
 
     /// <summary>Releases the loaded model.</summary>
     public void Dispose()
