@@ -36,6 +36,21 @@ internal static class BenchUtil
         return p.ExitCode;
     }
 
+    /// <summary>Starts a long-running peer (Orthanc, the node, storescp) whose output is read and dropped, so a full pipe never stalls it.</summary>
+    public static Process StartDrained(string exe, IEnumerable<string> args, Dictionary<string, string> env, string? workingDirectory = null)
+    {
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null) psi.WorkingDirectory = workingDirectory;
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
     /// <summary>Splits a file list into batches whose command lines stay well under ARG_MAX.</summary>
     public static IEnumerable<List<string>> Batches(IReadOnlyList<string> files, int maxChars = 100_000)
     {

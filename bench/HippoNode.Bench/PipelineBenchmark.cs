@@ -44,15 +44,15 @@ public static class PipelineBenchmark
         try
         {
             int orthancDicom = BenchUtil.FreePort(), orthancHttp = BenchUtil.FreePort(), nodePort = BenchUtil.FreePort(), nodeHttp = BenchUtil.FreePort();
-            var orthanc = Start(orthancExe, [Path.Combine(BenchUtil.RepoRoot, "orthanc", "orthanc.json")], work, new()
+            var orthanc = BenchUtil.StartDrained(orthancExe, [Path.Combine(BenchUtil.RepoRoot, "orthanc", "orthanc.json")], new()
             {
                 ["ORTHANC_STORAGE"] = Path.Combine(work, "orthanc"), ["ORTHANC_DICOM_PORT"] = $"{orthancDicom}", ["ORTHANC_HTTP_PORT"] = $"{orthancHttp}",
                 ["ORTHANC_STABLE_AGE"] = $"{orthancStable}", ["HIPPONODE_PORT"] = $"{nodePort}",
-            });
+            }, work);
             processes.Add(orthanc);
-            var node = Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "hipponode.dll"), "serve", "--port", $"{nodePort}",
+            var node = BenchUtil.StartDrained("dotnet", [Path.Combine(AppContext.BaseDirectory, "hipponode.dll"), "serve", "--port", $"{nodePort}",
                 "--storage", Path.Combine(work, "node"), "--pacs-port", $"{orthancDicom}", "--http", $"http://127.0.0.1:{nodeHttp}",
-                "--stable-seconds", $"{nodeStable}", "--HippoNode:ConsoleLog=false"], work, []);
+                "--stable-seconds", $"{nodeStable}", "--HippoNode:ConsoleLog=false"], [], work);
             processes.Add(node);
             using var orthancApi = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{orthancHttp}") };
             using var nodeApi = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{nodeHttp}") };
@@ -151,19 +151,6 @@ public static class PipelineBenchmark
             file.Save(Path.Combine(target, Path.GetFileName(path)));
         }
         return target;
-    }
-
-    private static Process Start(string exe, string[] args, string cwd, Dictionary<string, string> env)
-    {
-        var psi = new ProcessStartInfo(exe) { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env) psi.Environment[k] = v;
-        var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
     }
 
     private static async Task WaitUpAsync(HttpClient http, string path, string what)

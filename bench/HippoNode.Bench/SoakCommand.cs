@@ -111,7 +111,7 @@ public static class SoakCommand
             try
             {
                 Say($"soak: {n} studies, {concurrency} concurrent associations, {kills} kills, storescu share {1 - scuShare:P0}; work {_work}; report {outDir}");
-                pacs = StartQuiet("storescp", ["-aet", PacsAe, "-od", _pacs, "+uf", "-fe", ".dcm", $"{_pacsPort}"], []);
+                pacs = BenchUtil.StartDrained("storescp", ["-aet", PacsAe, "-od", _pacs, "+uf", "-fe", ".dcm", $"{_pacsPort}"], []);
                 StartNode();
                 await WaitNodeUpAsync();
                 using var stop = new CancellationTokenSource();
@@ -188,7 +188,7 @@ public static class SoakCommand
                 // The repository's model, explicitly: the harness may run from a copy of its binaries.
                 var model = Path.Combine(BenchUtil.RepoRoot, "models", "hippocampus");
                 string[] modelArgs = File.Exists(Path.Combine(model, "model.json")) ? ["--model", model] : [];
-                _node = StartQuiet("dotnet", [dll, "serve", "--port", $"{_nodePort}", "--storage", _storage, "--pacs-aet", PacsAe, "--pacs-port", $"{_pacsPort}",
+                _node = BenchUtil.StartDrained("dotnet", [dll, "serve", "--port", $"{_nodePort}", "--storage", _storage, "--pacs-aet", PacsAe, "--pacs-port", $"{_pacsPort}",
                     "--http", $"http://127.0.0.1:{_nodeHttp}", "--stable-seconds", $"{stable}", "--HippoNode:ConsoleLog=false", .. modelArgs],
                     new() { ["HippoNode__AllowedCallers__0"] = ScuAe, ["TMPDIR"] = _nodeTmp });
             }
@@ -594,22 +594,9 @@ public static class SoakCommand
             return true;
         }
 
-        private static Process StartQuiet(string exe, string[] args, Dictionary<string, string> env)
-        {
-            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            foreach (var (k, v) in env) psi.Environment[k] = v;
-            var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
-            p.OutputDataReceived += (_, _) => { };
-            p.ErrorDataReceived += (_, _) => { };
-            p.BeginOutputReadLine();
-            p.BeginErrorReadLine();
-            return p;
-        }
-
         private static async Task<int> RunToolAsync(string tool, string[] args)
         {
-            using var p = StartQuiet(tool, args, []);
+            using var p = BenchUtil.StartDrained(tool, args, []);
             await p.WaitForExitAsync();
             return p.ExitCode;
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using HippoNode.Segmentation.Evaluation;
 
 namespace HippoNode.Classification;
 
@@ -96,16 +97,7 @@ public sealed class ReviewBandAnalysis
     /// <exception cref="FormatException">Not JSON, or not a classification evaluation report.</exception>
     public static ReviewBandAnalysis Run(string name, string json, double margin = ReviewBand.DefaultMargin, int worst = 5)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json);
-        }
-        catch (JsonException ex)
-        {
-            throw new FormatException($"{name}: not JSON ({ex.Message})", ex);
-        }
-        using (doc)
+        using (var doc = EvaluationReport.ParseReportJson(name, json))
         {
             var root = doc.RootElement;
             if (!IsReport(root)) throw new FormatException($"{name}: not a {ReportFormat} report");

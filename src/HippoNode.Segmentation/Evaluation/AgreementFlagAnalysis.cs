@@ -118,16 +118,7 @@ public sealed class AgreementFlagAnalysis
 
     private static List<FlagCase> ReadCases(string name, string json, string structure, double threshold)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json);
-        }
-        catch (JsonException ex)
-        {
-            throw new FormatException($"{name}: not JSON ({ex.Message})", ex);
-        }
-        using (doc)
+        using (var doc = EvaluationReport.ParseReportJson(name, json))
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("cases", out var cases) || cases.ValueKind != JsonValueKind.Array)
                 throw new FormatException($"{name}: not a hipponode evaluate report (no 'cases' array)");

@@ -69,6 +69,19 @@ public sealed class EvaluationReport
         return (v.Average(), median);
     }
 
+    /// <summary>Parses a report read from <paramref name="name"/> (a file the user named); text that is not JSON is a <see cref="FormatException"/> naming it.</summary>
+    public static JsonDocument ParseReportJson(string name, string json)
+    {
+        try
+        {
+            return JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException($"{name}: not JSON ({ex.Message})", ex);
+        }
+    }
+
     /// <summary>The summary of one prediction source (<paramref name="select"/> picks the ensemble's or a member's metrics of a case), in key order.</summary>
     public IReadOnlyList<KeyValuePair<string, double?>> Summarize(Func<CaseResult, IReadOnlyList<StructureMetrics>> select)
     {

@@ -193,15 +193,16 @@ public sealed class SegmentationModel : IDisposable
         if (probabilities.Length != classes * voxels) throw new ArgumentException($"expected {classes} x {voxels} probabilities, got {probabilities.Length}", nameof(probabilities));
         if (weights is not null && weights.Count != classes) throw new ArgumentException($"expected {classes} decision weights, got {weights.Count}", nameof(weights));
         var values = Manifest.Labels.Select(l => (byte)l.Value).ToArray();
-        var w = weights is null ? null : weights.Select(v => (float)v).ToArray();
+        // Plain argmax is the weights 1: p * 1f is exactly p, so one loop serves both.
+        var w = weights is null ? Enumerable.Repeat(1f, classes).ToArray() : weights.Select(v => (float)v).ToArray();
         var result = new byte[voxels];
         for (var i = 0; i < voxels; i++)
         {
             var best = 0;
-            var bestP = w is null ? probabilities[i] : probabilities[i] * w[0];
+            var bestP = probabilities[i] * w[0];
             for (var c = 1; c < classes; c++)
             {
-                var p = w is null ? probabilities[c * voxels + i] : probabilities[c * voxels + i] * w[c];
+                var p = probabilities[c * voxels + i] * w[c];
                 if (p > bestP)
                 {
                     best = c;

@@ -31,7 +31,7 @@ public sealed record ModelMember(string File, string? Sha256 = null, int? Fold =
 /// (Volume3D's x-fastest order read as a C-order [z, y, x] array), no reorientation or resampling. Output:
 /// softmax probabilities NCDHW, C = the label count, same spatial size as the input.
 /// </remarks>
-public sealed class ModelManifest
+public sealed record ModelManifest
 {
     /// <summary>The manifest's file name inside a model folder.</summary>
     public const string FileName = "model.json";
@@ -230,13 +230,7 @@ public sealed class ModelManifest
     }
 
     /// <summary>A copy with <paramref name="weights"/> as its decision weights and <paramref name="calibration"/> as their record.</summary>
-    public ModelManifest With(IReadOnlyList<double>? weights, JsonElement? calibration) => new()
-    {
-        Name = Name, Version = Version, Description = Description, InputName = InputName, OutputName = OutputName, SizeMultiple = SizeMultiple,
-        Padding = Padding, NormalizationRegion = NormalizationRegion, NormalizationEpsilon = NormalizationEpsilon, Labels = Labels,
-        Structures = Structures, Members = Members, Architecture = Architecture, Training = Training, Metrics = Metrics,
-        DecisionWeights = weights, Calibration = calibration,
-    };
+    public ModelManifest With(IReadOnlyList<double>? weights, JsonElement? calibration) => this with { DecisionWeights = weights, Calibration = calibration };
 
     /// <summary>Parses model.json text.</summary>
     /// <exception cref="FormatException">Not a manifest of this format, or an unsupported convention.</exception>
